@@ -1,0 +1,111 @@
+#include "core/timer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+void mn_timer_heap_init(struct mn_timer_heap *h)
+{
+  h->v = NULL;
+  h->n = h->cap = 0;
+  h->next_seq = 1;
+}
+
+void mn_timer_heap_destroy(struct mn_timer_heap *h)
+{
+  for (size_t i = 0; i < h->n; i++)
+    h->v[i]->slot = 0;
+  free(h->v);
+  h->v = NULL;
+  h->n = h->cap = 0;
+}
+
+static bool before(const struct mn_timer *a, const struct mn_timer *b)
+{
+  return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+
+static void place(struct mn_timer_heap *h, size_t i, struct mn_timer *t)
+{
+  h->v[i] = t;
+  t->slot = i + 1;
+}
+
+static void sift_up(struct mn_timer_heap *h, size_t i)
+{
+  struct mn_timer *t = h->v[i];
+  while (i > 0) {
+    size_t parent = (i - 1) / 2;
+    if (!before(t, h->v[parent]))
+      break;
+    place(h, i, h->v[parent]);
+    i = parent;
+  }
+  place(h, i, t);
+}
+
+static void sift_down(struct mn_timer_heap *h, size_t i)
+{
+  struct mn_timer *t = h->v[i];
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= h->n)
+      break;
+    if (c + 1 < h->n && before(h->v[c + 1], h->v[c]))
+      c++;
+    if (!before(h->v[c], t))
+      break;
+    place(h, i, h->v[c]);
+    i = c;
+  }
+  place(h, i, t);
+}
+
+void mn_timer_cancel(struct mn_timer_heap *h, struct mn_timer *t)
+{
+  if (!t->slot)
+    return;
+  size_t i = t->slot - 1;
+  t->slot = 0;
+  h->n--;
+  if (i == h->n)
+    return;
+  h->v[i] = h->v[h->n];
+  h->v[i]->slot = i + 1;
+  sift_down(h, i);
+  sift_up(h, h->v[i]->slot - 1);
+}
+
+int mn_timer_arm(struct mn_timer_heap *h, struct mn_timer *t, mynet_time when)
+{
+  mn_timer_cancel(h, t);
+  if (h->n == h->cap) {
+    size_t cap = h->cap ? h->cap * 2 : 64;
+    struct mn_timer **v = realloc(h->v, cap * sizeof(*v));
+    if (!v)
+      return -ENOMEM;
+    h->v = v;
+    h->cap = cap;
+  }
+  t->when = when;
+  t->seq = h->next_seq++;
+  place(h, h->n++, t);
+  sift_up(h, h->n - 1);
+  return 0;
+}
+
+mynet_time mn_timer_next(const struct mn_timer_heap *h)
+{
+  return h->n ? h->v[0]->when : MYNET_TIME_NEVER;
+}
+
+int mn_timer_run(struct mn_timer_heap *h, mynet_time now)
+{
+  int fired = 0;
+  while (h->n && h->v[0]->when <= now) {
+    struct mn_timer *t = h->v[0];
+    mn_timer_cancel(h, t);
+    fired++;
+    t->fn(t, now);
+  }
+  return fired;
+}

@@ -1,0 +1,50 @@
+/* One timer facility for the whole stack: a binary min-heap of timers that
+ * their owners embed (no allocation when arming).  Ties are broken by
+ * arming order so that a test on the virtual clock always sees timers fire
+ * in the same order.  The heap never reads a clock: the stack runs it with
+ * the `now` its driver passed in. */
+#ifndef MN_CORE_TIMER_H
+#define MN_CORE_TIMER_H
+
+#include <mynet/stack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mn_timer;
+typedef void (*mn_timer_fn)(struct mn_timer *t, mynet_time now);
+
+struct mn_timer {
+  mynet_time when;
+  uint64_t seq;   /* arming order */
+  size_t slot;    /* index in the heap + 1; 0 = not armed */
+  mn_timer_fn fn;
+};
+
+struct mn_timer_heap {
+  struct mn_timer **v;
+  size_t n, cap;
+  uint64_t next_seq;
+};
+
+void mn_timer_heap_init(struct mn_timer_heap *h);
+void mn_timer_heap_destroy(struct mn_timer_heap *h);
+
+static inline void mn_timer_init(struct mn_timer *t, mn_timer_fn fn)
+{
+  t->when = 0;
+  t->seq = 0;
+  t->slot = 0;
+  t->fn = fn;
+}
+static inline bool mn_timer_armed(const struct mn_timer *t) { return t->slot != 0; }
+
+/* (Re)arm t to fire at `when`.  Returns -ENOMEM if the heap cannot grow. */
+int mn_timer_arm(struct mn_timer_heap *h, struct mn_timer *t, mynet_time when);
+void mn_timer_cancel(struct mn_timer_heap *h, struct mn_timer *t);
+mynet_time mn_timer_next(const struct mn_timer_heap *h);
+/* Fire every timer due at `now`, earliest first; a callback may arm and
+ * cancel timers, including itself.  Returns how many fired. */
+int mn_timer_run(struct mn_timer_heap *h, mynet_time now);
+
+#endif

@@ -1,0 +1,96 @@
+/* The stack object: one value that owns every piece of protocol state.
+ *
+ * The stack never reads a clock, sleeps, blocks, starts a thread or sets
+ * errno.  Its driver (the shim's runtime, or a unit test) hands it the
+ * current time, calls mynet_stack_poll() when a device has frames or a
+ * deadline has passed, and asks mynet_stack_deadline() when it must come
+ * back.  Every call into a stack must be serialised by the caller (the
+ * shim holds one lock per stack). */
+#ifndef MYNET_STACK_H
+#define MYNET_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(MYNET_BUILDING) && defined(__GNUC__)
+#define MYNET_API __attribute__((visibility("default")))
+#else
+#define MYNET_API
+#endif
+
+/* Monotonic time in microseconds; the origin is the driver's choice. */
+typedef int64_t mynet_time;
+#define MYNET_TIME_NEVER INT64_MAX
+#define MYNET_MS(x) ((mynet_time)(x) * 1000)
+#define MYNET_SEC(x) ((mynet_time)(x) * 1000000)
+
+typedef struct mynet_stack mynet_stack;
+
+enum mynet_log_level {
+  MYNET_LOG_ERROR = 0,
+  MYNET_LOG_WARN,
+  MYNET_LOG_INFO,
+  MYNET_LOG_DEBUG,
+  MYNET_LOG_TRACE,
+};
+
+enum mynet_frame_dir { MYNET_FRAME_IN = 0, MYNET_FRAME_OUT = 1 };
+
+/* Where the stack's words and frames go; all optional. */
+struct mynet_stack_hooks {
+  void *ctx;
+  int log_level; /* messages above this level are never formatted */
+  void (*log)(void *ctx, int level, const char *msg);
+  /* Every frame received or sent on a non-loopback interface. */
+  void (*frame)(void *ctx, int dir, const uint8_t *frame, size_t len, mynet_time now);
+};
+
+struct mynet_stack_params {
+  uint64_t seed; /* random source: ISNs, ports, IP IDs, MACs */
+  mynet_time now;
+  struct mynet_stack_hooks hooks;
+  size_t pool_bytes; /* bound on packet-buffer memory; 0 = default (32 MiB) */
+};
+
+MYNET_API int mynet_stack_new(const struct mynet_stack_params *p, mynet_stack **out);
+MYNET_API void mynet_stack_free(mynet_stack *st);
+
+/* Advance the stack's idea of the current time (never backwards). */
+MYNET_API void mynet_stack_set_now(mynet_stack *st, mynet_time now);
+MYNET_API mynet_time mynet_stack_now(const mynet_stack *st);
+
+/* Receive pending frames from every device, run due timers and deliver
+ * loopback traffic.  Returns the number of frames processed. */
+MYNET_API int mynet_stack_poll(mynet_stack *st, mynet_time now);
+
+/* The earliest time at which mynet_stack_poll() must be called even if no
+ * frame arrives; MYNET_TIME_NEVER if none, a time <= now if immediately. */
+MYNET_API mynet_time mynet_stack_deadline(const mynet_stack *st);
+
+/* Kernel file descriptors the driver should wait on for incoming frames. */
+MYNET_API int mynet_stack_rx_fds(const mynet_stack *st, int *fds, int max);
+
+/* True while some closed socket still has data or a FIN exchange to finish:
+ * the driver keeps polling before exit while this holds. */
+MYNET_API bool mynet_stack_lingering(const mynet_stack *st);
+
+/* Counters by name ("ip.in_hdr_errors", ...), for tests and diagnostics.
+ * Returns -1 for an unknown name. */
+MYNET_API int64_t mynet_stack_counter(const mynet_stack *st, const char *name);
+
+/* pcap file format (little-endian, LINKTYPE_ETHERNET) for the driver. */
+#define MYNET_PCAP_FILE_HDR_LEN 24
+#define MYNET_PCAP_REC_HDR_LEN 16
+MYNET_API void mynet_pcap_file_header(uint8_t out[MYNET_PCAP_FILE_HDR_LEN], uint32_t snaplen);
+MYNET_API void mynet_pcap_record_header(uint8_t out[MYNET_PCAP_REC_HDR_LEN], int64_t unix_us,
+                                        uint32_t caplen, uint32_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

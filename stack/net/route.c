@@ -1,0 +1,80 @@
+/* Longest-prefix-match routing for a host. */
+#include "net/route.h"
+
+#include "net/ipv4.h"
+#include "stack_impl.h"
+
+#include <errno.h>
+
+static int add(struct mynet_stack *st, uint32_t net, uint8_t prefix, uint32_t via, int ifindex)
+{
+  struct mn_route_table *t = &st->routes;
+  net &= mn_prefix_mask(prefix);
+  for (int i = 0; i < t->n; i++) {
+    if (t->r[i].net == net && t->r[i].prefix == prefix) {
+      t->r[i].via = via;
+      t->r[i].ifindex = ifindex;
+      return 0;
+    }
+  }
+  if (t->n >= MN_MAX_ROUTES)
+    return -ENOSPC;
+  t->r[t->n++] = (struct mn_route){.net = net, .prefix = prefix, .via = via, .ifindex = ifindex};
+  return 0;
+}
+
+int mn_route_add_connected(struct mynet_stack *st, uint32_t net, uint8_t prefix, int ifindex)
+{
+  return add(st, net, prefix, 0, ifindex);
+}
+
+/* The connected route that holds addr, or NULL. */
+static const struct mn_route *connected(struct mynet_stack *st, uint32_t addr)
+{
+  const struct mn_route *best = NULL;
+  for (int i = 0; i < st->routes.n; i++) {
+    const struct mn_route *r = &st->routes.r[i];
+    if (r->via == 0 && (addr & mn_prefix_mask(r->prefix)) == r->net &&
+        (!best || r->prefix > best->prefix))
+      best = r;
+  }
+  return best;
+}
+
+int mn_route_add(struct mynet_stack *st, uint32_t net, uint8_t prefix, uint32_t via)
+{
+  /* RFC 1122 3.3.1.1: a gateway must be directly reachable. */
+  const struct mn_route *link = connected(st, via);
+  if (!link)
+    return -ENETUNREACH;
+  return add(st, net, prefix, via, link->ifindex);
+}
+
+int mn_route_lookup(struct mynet_stack *st, uint32_t dst, struct mn_route_result *out)
+{
+  if (mn_ipv4_is_local(st, dst)) {
+    out->ifindex = 0;
+    out->next_hop = dst;
+    out->src = dst; /* the kernel answers a local route from the address itself */
+    return 0;
+  }
+  const struct mn_route *best = NULL;
+  for (int i = 0; i < st->routes.n; i++) {
+    const struct mn_route *r = &st->routes.r[i];
+    if ((dst & mn_prefix_mask(r->prefix)) == r->net && (!best || r->prefix > best->prefix))
+      best = r;
+  }
+  /* The limited broadcast goes out of the first real interface. */
+  if (!best && dst == 0xffffffffu && st->n_ifaces > 1) {
+    out->ifindex = 1;
+    out->next_hop = dst;
+    out->src = st->ifaces[1].addr;
+    return 0;
+  }
+  if (!best)
+    return -ENETUNREACH;
+  out->ifindex = best->ifindex;
+  out->next_hop = best->via ? best->via : dst;
+  out->src = st->ifaces[best->ifindex].addr;
+  return 0;
+}

@@ -1,0 +1,449 @@
+/* The socket API: argument checks and options common to every protocol,
+ * then dispatch through the protocol's operations. */
+#include "socket_impl.h"
+
+#include "net/ipv4.h"
+#include "stack_impl.h"
+#include "transport/tcp.h"
+#include "transport/udp.h"
+
+#include <errno.h>
+#include <netinet/ip.h>
+#include <poll.h>
+#include <string.h>
+
+void mn_sock_init(struct mynet_sock *s, struct mynet_stack *st, const struct mn_sock_ops *ops,
+                  int type, int proto)
+{
+  memset(s, 0, sizeof(*s));
+  s->ops = ops;
+  s->st = st;
+  s->type = type;
+  s->proto = proto;
+  s->refs = 1; /* the application's */
+  s->rcvbuf = MN_SOCK_RCVBUF_DEFAULT;
+  s->sndbuf = MN_SOCK_SNDBUF_DEFAULT;
+  s->rcvlowat = 1;
+  s->ttl = MN_IP_DEFAULT_TTL;
+  s->all_next = st->all_socks;
+  if (st->all_socks)
+    st->all_socks->all_prev = s;
+  st->all_socks = s;
+}
+
+void mn_sock_wake(struct mynet_sock *s)
+{
+  if (s->notify)
+    s->notify(s->notify_ctx, s);
+}
+
+void mn_sock_set_error(struct mynet_sock *s, int err)
+{
+  s->so_error = err;
+  mn_sock_wake(s);
+}
+
+int mn_sock_take_error(struct mynet_sock *s)
+{
+  int e = s->so_error;
+  s->so_error = 0;
+  return e;
+}
+
+size_t mn_iov_len(const struct iovec *iov, int iovcnt)
+{
+  size_t n = 0;
+  for (int i = 0; i < iovcnt; i++)
+    n += iov[i].iov_len;
+  return n;
+}
+
+size_t mn_iov_gather(const struct iovec *iov, int iovcnt, size_t skip, uint8_t *dst, size_t n)
+{
+  size_t done = 0;
+  for (int i = 0; i < iovcnt && done < n; i++) {
+    size_t l = iov[i].iov_len;
+    if (skip >= l) {
+      skip -= l;
+      continue;
+    }
+    size_t take = l - skip < n - done ? l - skip : n - done;
+    memcpy(dst + done, (const uint8_t *)iov[i].iov_base + skip, take);
+    done += take;
+    skip = 0;
+  }
+  return done;
+}
+
+size_t mn_iov_scatter(const struct iovec *iov, int iovcnt, const uint8_t *src, size_t n)
+{
+  size_t done = 0;
+  for (int i = 0; i < iovcnt && done < n; i++) {
+    size_t take = iov[i].iov_len < n - done ? iov[i].iov_len : n - done;
+    if (take)
+      memcpy(iov[i].iov_base, src + done, take);
+    done += take;
+  }
+  return done;
+}
+
+int mynet_socket(mynet_stack *st, int type, int protocol, mynet_sock **out)
+{
+  switch (type) {
+  case SOCK_DGRAM:
+    if (protocol != 0 && protocol != IPPROTO_UDP)
+      return -EPROTONOSUPPORT;
+    return mn_udp_socket(st, out);
+  case SOCK_STREAM:
+    if (protocol != 0 && protocol != IPPROTO_TCP)
+      return -EPROTONOSUPPORT;
+    return mn_tcp_socket(st, out);
+  default:
+    return -ESOCKTNOSUPPORT;
+  }
+}
+
+void mynet_sock_ref(mynet_sock *s) { s->refs++; }
+
+void mynet_sock_unref(mynet_sock *s)
+{
+  if (--s->refs > 0)
+    return;
+  struct mynet_stack *st = s->st;
+  if (s->all_prev)
+    s->all_prev->all_next = s->all_next;
+  else if (st->all_socks == s)
+    st->all_socks = s->all_next;
+  if (s->all_next)
+    s->all_next->all_prev = s->all_prev;
+  s->ops->destroy(s);
+}
+
+int mynet_close(mynet_sock *s)
+{
+  if (s->user_closed)
+    return -EBADF;
+  s->user_closed = true;
+  s->notify = NULL;
+  s->ops->close(s);
+  mynet_sock_unref(s);
+  return 0;
+}
+
+static int check_sin(const struct sockaddr_in *a)
+{
+  if (!a)
+    return -EFAULT;
+  if (a->sin_family != AF_INET)
+    return -EAFNOSUPPORT;
+  return 0;
+}
+
+int mynet_bind(mynet_sock *s, const struct sockaddr_in *addr)
+{
+  int rc = check_sin(addr);
+  if (rc < 0)
+    return rc;
+  if (s->user_closed)
+    return -EBADF;
+  if (s->lport)
+    return -EINVAL; /* already bound, as the kernel answers */
+  uint32_t a = ntohl(addr->sin_addr.s_addr);
+  /* Binding needs an address of ours, the wildcard, or (for datagrams)
+   * a broadcast address; the kernel answers EADDRNOTAVAIL otherwise. */
+  if (a != INADDR_ANY && !mn_ipv4_is_local(s->st, a) &&
+      !(s->type == SOCK_DGRAM && mn_ipv4_is_broadcast(s->st, a)))
+    return -EADDRNOTAVAIL;
+  return s->ops->bind(s, a, ntohs(addr->sin_port));
+}
+
+int mynet_connect(mynet_sock *s, const struct sockaddr *addr, socklen_t len)
+{
+  if (!addr)
+    return -EFAULT;
+  if (len < sizeof(sa_family_t))
+    return -EINVAL;
+  if (addr->sa_family != AF_UNSPEC && len < sizeof(struct sockaddr_in))
+    return -EINVAL;
+  return s->ops->connect(s, addr, len);
+}
+
+int mynet_listen(mynet_sock *s, int backlog)
+{
+  if (!s->ops->listen)
+    return -EOPNOTSUPP;
+  return s->ops->listen(s, backlog);
+}
+
+int mynet_accept(mynet_sock *s, mynet_sock **out, struct sockaddr_in *peer)
+{
+  if (!s->ops->accept)
+    return -EOPNOTSUPP;
+  int rc = s->ops->accept(s, out);
+  if (rc == 0 && peer) {
+    memset(peer, 0, sizeof(*peer));
+    peer->sin_family = AF_INET;
+    peer->sin_addr.s_addr = htonl((*out)->raddr);
+    peer->sin_port = htons((*out)->rport);
+  }
+  return rc;
+}
+
+ssize_t mynet_sendmsg(mynet_sock *s, const struct iovec *iov, int iovcnt,
+                      const struct sockaddr_in *to, int flags)
+{
+  if (iovcnt < 0 || (iovcnt > 0 && !iov))
+    return -EINVAL;
+  return s->ops->sendmsg(s, iov, iovcnt, to, flags);
+}
+
+ssize_t mynet_recvmsg(mynet_sock *s, const struct iovec *iov, int iovcnt,
+                      struct sockaddr_in *from, int flags, int *msg_flags)
+{
+  int dummy;
+  if (!msg_flags)
+    msg_flags = &dummy;
+  *msg_flags = 0;
+  if (iovcnt < 0 || (iovcnt > 0 && !iov))
+    return -EINVAL;
+  if (flags & MSG_OOB)
+    return -EINVAL; /* no urgent data is ever stored (RFC 6093) */
+  return s->ops->recvmsg(s, iov, iovcnt, from, flags, msg_flags);
+}
+
+int mynet_shutdown(mynet_sock *s, int how)
+{
+  if (how < SHUT_RD || how > SHUT_RDWR)
+    return -EINVAL;
+  return s->ops->shutdown(s, how);
+}
+
+static void fill_sin(struct sockaddr_in *out, uint32_t addr, uint16_t port)
+{
+  memset(out, 0, sizeof(*out));
+  out->sin_family = AF_INET;
+  out->sin_addr.s_addr = htonl(addr);
+  out->sin_port = htons(port);
+}
+
+int mynet_getsockname(mynet_sock *s, struct sockaddr_in *out)
+{
+  fill_sin(out, s->laddr, s->lport);
+  return 0;
+}
+
+int mynet_getpeername(mynet_sock *s, struct sockaddr_in *out)
+{
+  if (!s->rport)
+    return -ENOTCONN;
+  fill_sin(out, s->raddr, s->rport);
+  return 0;
+}
+
+static int get_int(const void *val, socklen_t len, int *out)
+{
+  if (!val)
+    return -EFAULT;
+  if (len < sizeof(int))
+    return -EINVAL;
+  memcpy(out, val, sizeof(int));
+  return 0;
+}
+
+static int put_int(void *val, socklen_t *len, int v)
+{
+  if (!val || !len)
+    return -EFAULT;
+  /* The kernel copies min(len, sizeof(int)) bytes and reports that. */
+  socklen_t n = *len < sizeof(int) ? *len : sizeof(int);
+  memcpy(val, &v, n);
+  *len = n;
+  return 0;
+}
+
+/* Buffer sizes: the kernel doubles the request to allow for bookkeeping
+ * and enforces a floor, and getsockopt reports the doubled value. */
+static int buf_size(int v, int floor)
+{
+  if (v < 0)
+    v = 0;
+  if (v > MN_SOCK_BUF_MAX / 2)
+    v = MN_SOCK_BUF_MAX / 2;
+  v *= 2;
+  return v < floor ? floor : v;
+}
+
+int mynet_setsockopt(mynet_sock *s, int level, int name, const void *val, socklen_t len)
+{
+  int v = 0;
+  if (level == SOL_SOCKET) {
+    switch (name) {
+    case SO_REUSEADDR:
+    case SO_REUSEPORT:
+    case SO_BROADCAST:
+    case SO_KEEPALIVE:
+    case SO_DONTROUTE:
+    case SO_RCVBUF:
+    case SO_SNDBUF:
+    case SO_RCVBUFFORCE:
+    case SO_SNDBUFFORCE:
+    case SO_RCVLOWAT:
+    case SO_PRIORITY: {
+      int rc = get_int(val, len, &v);
+      if (rc < 0)
+        return rc;
+      break;
+    }
+    default:
+      break;
+    }
+    switch (name) {
+    case SO_REUSEADDR:
+      s->reuseaddr = v != 0;
+      return 0;
+    case SO_REUSEPORT:
+      s->reuseport = v != 0;
+      return 0;
+    case SO_BROADCAST:
+      s->broadcast = v != 0;
+      return 0;
+    case SO_DONTROUTE:
+      s->dontroute = v != 0;
+      return 0;
+    case SO_RCVLOWAT:
+      s->rcvlowat = v < 1 ? 1 : v;
+      mn_sock_wake(s);
+      return 0;
+    case SO_PRIORITY:
+      s->priority = v;
+      return 0;
+    case SO_RCVBUF:
+    case SO_RCVBUFFORCE:
+      s->rcvbuf = buf_size(v, 2304);
+      break;
+    case SO_SNDBUF:
+    case SO_SNDBUFFORCE:
+      s->sndbuf = buf_size(v, 4608);
+      break;
+    case SO_KEEPALIVE:
+      s->keepalive = v != 0;
+      break;
+    case SO_LINGER: {
+      struct linger l;
+      if (!val)
+        return -EFAULT;
+      if (len < sizeof(l))
+        return -EINVAL;
+      memcpy(&l, val, sizeof(l));
+      s->linger_on = l.l_onoff != 0;
+      s->linger_sec = l.l_linger;
+      return 0;
+    }
+    default:
+      break;
+    }
+  } else if (level == IPPROTO_IP) {
+    switch (name) {
+    case IP_TOS: {
+      int rc = get_int(val, len, &v);
+      if (rc < 0)
+        return rc;
+      s->tos = (uint8_t)v;
+      return 0;
+    }
+    case IP_TTL: {
+      int rc = get_int(val, len, &v);
+      if (rc < 0)
+        return rc;
+      if (v == -1)
+        v = MN_IP_DEFAULT_TTL;
+      if (v < 1 || v > 255)
+        return -EINVAL;
+      s->ttl = (uint8_t)v;
+      return 0;
+    }
+    default:
+      break;
+    }
+  }
+  if (s->ops->setsockopt)
+    return s->ops->setsockopt(s, level, name, val, len);
+  if (level == SOL_SOCKET)
+    return 0; /* buffer sizes and keepalive need nothing from UDP */
+  return -ENOPROTOOPT;
+}
+
+int mynet_getsockopt(mynet_sock *s, int level, int name, void *val, socklen_t *len)
+{
+  if (!len)
+    return -EFAULT;
+  if ((int)*len < 0)
+    return -EINVAL;
+  if (level == SOL_SOCKET) {
+    switch (name) {
+    case SO_TYPE:
+      return put_int(val, len, s->type);
+    case SO_PROTOCOL:
+      return put_int(val, len, s->proto);
+    case SO_DOMAIN:
+      return put_int(val, len, AF_INET);
+    case SO_ERROR:
+      return put_int(val, len, mn_sock_take_error(s));
+    case SO_REUSEADDR:
+      return put_int(val, len, s->reuseaddr);
+    case SO_REUSEPORT:
+      return put_int(val, len, s->reuseport);
+    case SO_BROADCAST:
+      return put_int(val, len, s->broadcast);
+    case SO_KEEPALIVE:
+      return put_int(val, len, s->keepalive);
+    case SO_DONTROUTE:
+      return put_int(val, len, s->dontroute);
+    case SO_RCVBUF:
+      return put_int(val, len, s->rcvbuf);
+    case SO_SNDBUF:
+      return put_int(val, len, s->sndbuf);
+    case SO_RCVLOWAT:
+      return put_int(val, len, s->rcvlowat);
+    case SO_SNDLOWAT:
+      return put_int(val, len, 1);
+    case SO_PRIORITY:
+      return put_int(val, len, s->priority);
+    case SO_LINGER: {
+      struct linger l = {.l_onoff = s->linger_on, .l_linger = s->linger_sec};
+      socklen_t n = *len < sizeof(l) ? *len : sizeof(l);
+      if (!val)
+        return -EFAULT;
+      memcpy(val, &l, n);
+      *len = n;
+      return 0;
+    }
+    default:
+      break;
+    }
+  } else if (level == IPPROTO_IP) {
+    switch (name) {
+    case IP_TOS:
+      return put_int(val, len, s->tos);
+    case IP_TTL:
+      return put_int(val, len, s->ttl);
+    default:
+      break;
+    }
+  }
+  if (s->ops->getsockopt)
+    return s->ops->getsockopt(s, level, name, val, len);
+  return -ENOPROTOOPT;
+}
+
+unsigned mynet_sock_events(const mynet_sock *s) { return s->ops->events(s); }
+
+void mynet_sock_set_notify(mynet_sock *s, mynet_notify_fn fn, void *ctx)
+{
+  s->notify = fn;
+  s->notify_ctx = ctx;
+}
+
+int mynet_sock_type(const mynet_sock *s) { return s->type; }
+
+int mynet_sock_pending(const mynet_sock *s) { return s->ops->pending(s); }

@@ -1,0 +1,77 @@
+/* What every socket has, whatever its protocol, and the table of
+ * protocol operations the socket API dispatches through. */
+#ifndef MN_SOCKET_IMPL_H
+#define MN_SOCKET_IMPL_H
+
+#include <mynet/socket.h>
+#include <stdbool.h>
+
+struct mynet_sock;
+
+struct mn_sock_ops {
+  int (*bind)(struct mynet_sock *s, uint32_t addr, uint16_t port);
+  int (*connect)(struct mynet_sock *s, const struct sockaddr *addr, socklen_t len);
+  int (*listen)(struct mynet_sock *s, int backlog);
+  int (*accept)(struct mynet_sock *s, struct mynet_sock **out);
+  ssize_t (*sendmsg)(struct mynet_sock *s, const struct iovec *iov, int iovcnt,
+                     const struct sockaddr_in *to, int flags);
+  ssize_t (*recvmsg)(struct mynet_sock *s, const struct iovec *iov, int iovcnt,
+                     struct sockaddr_in *from, int flags, int *msg_flags);
+  int (*shutdown)(struct mynet_sock *s, int how);
+  /* Protocol-level options; SOL_SOCKET ones the protocol must see too
+   * (buffer sizes, keepalive) are passed after the common code. */
+  int (*setsockopt)(struct mynet_sock *s, int level, int name, const void *val, socklen_t len);
+  int (*getsockopt)(struct mynet_sock *s, int level, int name, void *val, socklen_t *len);
+  unsigned (*events)(const struct mynet_sock *s);
+  int (*pending)(const struct mynet_sock *s);
+  /* The application closed it; the protocol drops its own reference when
+   * it has finished (at once for UDP, after the FIN exchange for TCP). */
+  void (*close)(struct mynet_sock *s);
+  /* Free the protocol's part; the last reference is gone. */
+  void (*destroy)(struct mynet_sock *s);
+};
+
+struct mynet_sock {
+  const struct mn_sock_ops *ops;
+  struct mynet_stack *st;
+  int type, proto;
+  int refs;
+  bool user_closed;
+  mynet_notify_fn notify;
+  void *notify_ctx;
+  struct mynet_sock *all_next, *all_prev; /* every socket of the stack */
+
+  /* Addresses in host order; 0 = unset / wildcard. */
+  uint32_t laddr, raddr;
+  uint16_t lport, rport;
+
+  int so_error; /* pending asynchronous error, as a positive errno */
+  bool reuseaddr, reuseport, broadcast, keepalive, dontroute;
+  int rcvbuf, sndbuf;
+  int linger_on, linger_sec;
+  int rcvlowat;
+  int priority;
+  uint8_t tos, ttl;
+};
+
+/* Common construction; the protocol allocates the containing struct. */
+void mn_sock_init(struct mynet_sock *s, struct mynet_stack *st, const struct mn_sock_ops *ops,
+                  int type, int proto);
+/* Tell the owner that events may have changed. */
+void mn_sock_wake(struct mynet_sock *s);
+/* Record an asynchronous error (SO_ERROR) and wake. */
+void mn_sock_set_error(struct mynet_sock *s, int err);
+int mn_sock_take_error(struct mynet_sock *s);
+
+/* Copy between iovecs and flat buffers; return bytes copied. */
+size_t mn_iov_len(const struct iovec *iov, int iovcnt);
+size_t mn_iov_gather(const struct iovec *iov, int iovcnt, size_t skip, uint8_t *dst, size_t n);
+size_t mn_iov_scatter(const struct iovec *iov, int iovcnt, const uint8_t *src, size_t n);
+
+/* Default buffer sizes, the kernel's defaults (net.core.rmem_default,
+ * net.core.wmem_default). */
+#define MN_SOCK_RCVBUF_DEFAULT 212992
+#define MN_SOCK_SNDBUF_DEFAULT 212992
+#define MN_SOCK_BUF_MAX (4 * 1024 * 1024)
+
+#endif

@@ -1,0 +1,153 @@
+/* The stack object: creation, the poll loop and the deadline. */
+#include "stack_impl.h"
+
+#include "dev/device.h"
+#include "socket_impl.h"
+#include "transport/tcp.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MN_POOL_DEFAULT (32u * 1024 * 1024)
+/* Frames taken from one device per poll before the others get a turn and
+ * timers run: keeps one busy TAP from starving timers. */
+#define MN_POLL_BUDGET 64
+
+int mynet_stack_new(const struct mynet_stack_params *p, mynet_stack **out)
+{
+  struct mynet_stack *st = calloc(1, sizeof(*st));
+  if (!st)
+    return -ENOMEM;
+  st->now = p->now;
+  st->hooks = p->hooks;
+  mn_pool_init(&st->pool, p->pool_bytes ? p->pool_bytes : MN_POOL_DEFAULT);
+  mn_timer_heap_init(&st->timers);
+  mn_rand_seed(&st->rand, p->seed);
+  st->ip_id = (uint16_t)mn_rand_next(&st->rand);
+  st->icmp.tokens = MN_ICMP_BURST;
+  mn_arp_init(st);
+  int rc = mn_tcp_init(st);
+  if (rc < 0) {
+    mynet_stack_free(st);
+    return rc;
+  }
+  struct mn_device *lo = mn_loopback_new();
+  if (!lo) {
+    mynet_stack_free(st);
+    return -ENOMEM;
+  }
+  static const uint8_t zero_mac[6];
+  rc = mn_iface_add(st, lo, zero_mac, mn_ip4(127, 0, 0, 1), 8, true);
+  if (rc < 0) {
+    mynet_stack_free(st);
+    return rc;
+  }
+  *out = st;
+  return 0;
+}
+
+void mynet_stack_free(mynet_stack *st)
+{
+  if (!st)
+    return;
+  /* Sockets the application still holds are torn down with the stack. */
+  while (st->all_socks) {
+    struct mynet_sock *s = st->all_socks;
+    st->all_socks = s->all_next;
+    s->all_next = s->all_prev = NULL;
+    s->ops->destroy(s);
+  }
+  mn_tcp_destroy(st);
+  mn_arp_destroy(st);
+  for (int i = 0; i < st->n_ifaces; i++)
+    st->ifaces[i].dev->ops->destroy(st->ifaces[i].dev);
+  mn_timer_heap_destroy(&st->timers);
+  mn_pool_destroy(&st->pool);
+  free(st);
+}
+
+void mynet_stack_set_now(mynet_stack *st, mynet_time now)
+{
+  if (now > st->now)
+    st->now = now;
+}
+
+mynet_time mynet_stack_now(const mynet_stack *st) { return st->now; }
+
+int mynet_stack_poll(mynet_stack *st, mynet_time now)
+{
+  mynet_stack_set_now(st, now);
+  int frames = 0;
+  bool more = true;
+  /* Loopback frames produce replies on loopback; keep going until every
+   * device is drained or has used its budget this round. */
+  for (int round = 0; more && round < 16; round++) {
+    more = false;
+    for (int i = 0; i < st->n_ifaces; i++) {
+      struct mn_iface *ifc = &st->ifaces[i];
+      for (int n = 0; n < MN_POLL_BUDGET; n++) {
+        struct mn_pbuf *p = ifc->dev->ops->receive(ifc->dev, &st->pool, st->now);
+        if (!p)
+          break;
+        frames++;
+        more = ifc->loopback || more;
+        mn_eth_input(st, ifc, p);
+      }
+    }
+    mn_timer_run(&st->timers, st->now);
+  }
+  return frames;
+}
+
+mynet_time mynet_stack_deadline(const mynet_stack *st)
+{
+  mynet_time t = mn_timer_next(&st->timers);
+  for (int i = 0; i < st->n_ifaces; i++) {
+    mynet_time d = st->ifaces[i].dev->ops->deadline(st->ifaces[i].dev);
+    if (d < t)
+      t = d;
+  }
+  return t;
+}
+
+int mynet_stack_rx_fds(const mynet_stack *st, int *fds, int max)
+{
+  int n = 0;
+  for (int i = 0; i < st->n_ifaces && n < max; i++) {
+    int fd = st->ifaces[i].dev->ops->fd(st->ifaces[i].dev);
+    if (fd >= 0)
+      fds[n++] = fd;
+  }
+  return n;
+}
+
+bool mynet_stack_lingering(const mynet_stack *st) { return mn_tcp_lingering(st); }
+
+int64_t mynet_stack_counter(const mynet_stack *st, const char *name)
+{
+#define MN_COUNTER_LOOKUP(layer, field)                                                            \
+  if (strcmp(name, #layer "." #field) == 0)                                                        \
+    return (int64_t)st->ctr.layer##_##field;
+  MN_COUNTERS(MN_COUNTER_LOOKUP)
+#undef MN_COUNTER_LOOKUP
+  if (strcmp(name, "pool.live") == 0)
+    return (int64_t)st->pool.live;
+  if (strcmp(name, "timers.armed") == 0)
+    return (int64_t)st->timers.n;
+  return -1;
+}
+
+int mn_log_level(const struct mynet_stack *st) { return st->hooks.log ? st->hooks.log_level : -1; }
+
+void mn_log_emit(const struct mynet_stack *st, int level, const char *fmt, ...)
+{
+  char msg[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  st->hooks.log(st->hooks.ctx, level, msg);
+}

@@ -1,0 +1,41 @@
+/* The stack object.  Everything mutable lives here, so a test makes a
+ * fresh stack per case and two stacks can run against each other. */
+#ifndef MN_STACK_IMPL_H
+#define MN_STACK_IMPL_H
+
+#include "core/counters.h"
+#include "core/log.h"
+#include "core/pbuf.h"
+#include "core/rand.h"
+#include "core/timer.h"
+#include "core/util.h"
+#include "net/arp.h"
+#include "net/icmp.h"
+#include "net/iface.h"
+#include "net/route.h"
+#include "transport/udp.h"
+#include <mynet/stack.h>
+
+struct mn_tcp_state;
+
+struct mynet_stack {
+  mynet_time now;
+  struct mynet_stack_hooks hooks;
+  struct mn_pool pool;
+  struct mn_timer_heap timers;
+  struct mn_rand rand;
+  struct mn_counters ctr;
+
+  struct mn_iface ifaces[MN_MAX_IFACES];
+  int n_ifaces;
+  struct mn_route_table routes;
+  struct mn_arp_cache arp;
+  struct mn_icmp_state icmp;
+  uint16_t ip_id;
+
+  struct mn_udp_state udp;
+  struct mn_tcp_state *tcp;
+  struct mynet_sock *all_socks;
+};
+
+#endif
