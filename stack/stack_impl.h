@@ -16,7 +16,7 @@
 #include "transport/udp.h"
 #include <mynet/stack.h>
 
-struct mn_tcp_state;
+struct mn_tcp_table;
 
 struct mynet_stack {
   mynet_time now;
@@ -34,8 +34,10 @@ struct mynet_stack {
   uint16_t ip_id;
 
   struct mn_udp_state udp;
-  struct mn_tcp_state *tcp;
+  struct mn_tcp_table *tcp;
   struct mynet_sock *all_socks;
 };
+
+size_t mn_stack_free_report(mynet_stack *st);
 
 #endif

@@ -1,26 +1,957 @@
-/* TCP: not implemented yet.  Segments are counted and dropped and
- * stream sockets cannot be created; the engine lands with its own issue. */
-#include "transport/tcp.h"
+/* TCP: the socket operations (what the application asks for), the
+ * connection tables, sequence-number and port choice. */
+#include "transport/tcp_impl.h"
 
+#include "core/siphash.h"
+#include "net/ipv4.h"
+#include "net/ports.h"
 #include "stack_impl.h"
 
 #include <errno.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
 
-int mn_tcp_init(struct mynet_stack *st) { return 0; }
-
-void mn_tcp_destroy(struct mynet_stack *st) {}
-
-int mn_tcp_socket(struct mynet_stack *st, struct mynet_sock **out) { return -EPROTONOSUPPORT; }
-
-void mn_tcp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ipv4_hdr *ip)
+const char *mn_tcp_state_name(enum mn_tcp_state s)
 {
-  st->ctr.tcp_in_segs++;
-  mn_pbuf_free(p);
+  static const char *const names[] = {
+      "CLOSED",     "LISTEN",  "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT",
+      "FIN_WAIT_1", "CLOSING", "LAST_ACK", "FIN_WAIT_2",   "TIME_WAIT",
+  };
+  return s <= MN_TCPS_TIME_WAIT ? names[s] : "?";
 }
 
-void mn_tcp_icmp_error(struct mynet_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                       uint16_t rport, uint32_t seq, uint8_t type, uint8_t code, int err)
+void mn_tcp_set_state(struct mn_tcp_sock *tp, enum mn_tcp_state s)
 {
+  struct mynet_stack *st = tp->sk.st;
+  if (tp->state == s)
+    return;
+  if (MYNET_LOG_DEBUG <= mn_log_level(st)) {
+    char a[16], b[16];
+    mn_log_emit(st, MYNET_LOG_DEBUG, "tcp %s:%u-%s:%u: %s -> %s", mn_ip4_str(tp->sk.laddr, a),
+                tp->sk.lport, mn_ip4_str(tp->sk.raddr, b), tp->sk.rport,
+                mn_tcp_state_name(tp->state), mn_tcp_state_name(s));
+  }
+  if (tp->state == MN_TCPS_TIME_WAIT)
+    st->tcp->time_wait_count--;
+  if (s == MN_TCPS_TIME_WAIT)
+    st->tcp->time_wait_count++;
+  tp->state = s;
 }
 
-bool mn_tcp_lingering(const struct mynet_stack *st) { return false; }
+/* ---- tables ---- */
+
+static size_t bucket(const struct mn_tcp_table *ts, uint32_t laddr, uint16_t lport,
+                     uint32_t raddr, uint16_t rport)
+{
+  uint64_t k = ((uint64_t)raddr << 32 | (uint64_t)rport << 16 | lport) ^ ((uint64_t)laddr << 7);
+  k ^= ts->secret[0];
+  k *= 0x9e3779b97f4a7c15ull;
+  return (size_t)(k >> 40) % ts->conn_buckets;
+}
+
+void mn_tcp_hash(struct mn_tcp_sock *tp)
+{
+  struct mn_tcp_table *ts = tp->sk.st->tcp;
+  if (tp->hashed)
+    return;
+  if (tp->state == MN_TCPS_LISTEN) {
+    tp->hnext = ts->listeners;
+    ts->listeners = tp;
+  } else {
+    size_t b = bucket(ts, tp->sk.laddr, tp->sk.lport, tp->sk.raddr, tp->sk.rport);
+    tp->hnext = ts->conn[b];
+    ts->conn[b] = tp;
+  }
+  tp->hashed = true;
+}
+
+void mn_tcp_unhash(struct mn_tcp_sock *tp)
+{
+  struct mn_tcp_table *ts = tp->sk.st->tcp;
+  if (!tp->hashed)
+    return;
+  struct mn_tcp_sock **pp;
+  if (tp->state == MN_TCPS_LISTEN)
+    pp = &ts->listeners;
+  else
+    pp = &ts->conn[bucket(ts, tp->sk.laddr, tp->sk.lport, tp->sk.raddr, tp->sk.rport)];
+  for (; *pp; pp = &(*pp)->hnext) {
+    if (*pp == tp) {
+      *pp = tp->hnext;
+      break;
+    }
+  }
+  tp->hnext = NULL;
+  tp->hashed = false;
+}
+
+struct mn_tcp_sock *mn_tcp_lookup(struct mynet_stack *st, uint32_t laddr, uint16_t lport,
+                                  uint32_t raddr, uint16_t rport)
+{
+  struct mn_tcp_table *ts = st->tcp;
+  for (struct mn_tcp_sock *tp = ts->conn[bucket(ts, laddr, lport, raddr, rport)]; tp;
+       tp = tp->hnext)
+    if (tp->sk.lport == lport && tp->sk.rport == rport && tp->sk.raddr == raddr &&
+        tp->sk.laddr == laddr)
+      return tp;
+  return NULL;
+}
+
+struct mn_tcp_sock *mn_tcp_lookup_listener(struct mynet_stack *st, uint32_t laddr, uint16_t lport)
+{
+  struct mn_tcp_sock *wild = NULL;
+  for (struct mn_tcp_sock *tp = st->tcp->listeners; tp; tp = tp->hnext) {
+    if (tp->sk.lport != lport)
+      continue;
+    if (tp->sk.laddr == laddr)
+      return tp;
+    if (tp->sk.laddr == 0 && !wild)
+      wild = tp;
+  }
+  return wild;
+}
+
+/* ---- sequence numbers and ports ---- */
+
+uint32_t mn_tcp_isn(struct mynet_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                    uint16_t rport)
+{
+  /* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport,
+   * secretkey), M a timer ticking every 4 microseconds. */
+  uint32_t tuple[3] = {laddr, raddr, (uint32_t)lport << 16 | rport};
+  uint32_t f = (uint32_t)mn_siphash(st->tcp->secret, tuple, sizeof(tuple));
+  return f + (uint32_t)(st->now / 4);
+}
+
+int mn_tcp_init(struct mynet_stack *st)
+{
+  struct mn_tcp_table *ts = calloc(1, sizeof(*ts));
+  if (!ts)
+    return -ENOMEM;
+  ts->conn_buckets = 1024;
+  ts->conn = calloc(ts->conn_buckets, sizeof(*ts->conn));
+  if (!ts->conn) {
+    free(ts);
+    return -ENOMEM;
+  }
+  ts->secret[0] = mn_rand_next(&st->rand);
+  ts->secret[1] = mn_rand_next(&st->rand);
+  ts->challenge_tokens = MN_TCP_CHALLENGE_ACK_PER_SEC;
+  st->tcp = ts;
+  return 0;
+}
+
+void mn_tcp_destroy(struct mynet_stack *st)
+{
+  if (!st->tcp)
+    return;
+  free(st->tcp->conn);
+  free(st->tcp);
+  st->tcp = NULL;
+}
+
+bool mn_tcp_lingering(const struct mynet_stack *st)
+{
+  for (const struct mynet_sock *s = st->all_socks; s; s = s->all_next) {
+    if (s->type != SOCK_STREAM || !s->user_closed)
+      continue;
+    const struct mn_tcp_sock *tp = (const struct mn_tcp_sock *)s;
+    /* Data or a FIN the peer has not acknowledged yet. */
+    if (tp->state >= MN_TCPS_SYN_RECEIVED && tp->state <= MN_TCPS_LAST_ACK &&
+        (tp->snd.len || SEQ_LT(tp->snd_una, tp->snd_max) || tp->fin_queued))
+      return true;
+  }
+  return false;
+}
+
+static bool overlaps(uint32_t a, uint32_t b) { return a == 0 || b == 0 || a == b; }
+
+/* May tp take (addr, port)?  The kernel's rules: SO_REUSEADDR on both
+ * lets sockets share a port unless one listens; SO_REUSEPORT on both
+ * always does; a TIME_WAIT socket only blocks a socket without
+ * SO_REUSEADDR. */
+static bool port_conflict(struct mynet_stack *st, const struct mn_tcp_sock *self, uint32_t addr,
+                          uint16_t port)
+{
+  for (struct mynet_sock *s = st->all_socks; s; s = s->all_next) {
+    if (s->type != SOCK_STREAM || s == &self->sk || s->lport != port)
+      continue;
+    const struct mn_tcp_sock *o = (const struct mn_tcp_sock *)s;
+    if (o->state == MN_TCPS_CLOSED && !o->hashed && !s->user_closed && !o->sk.lport)
+      continue;
+    if (!overlaps(s->laddr, addr))
+      continue;
+    if (self->sk.reuseport && s->reuseport)
+      continue;
+    if (self->sk.reuseaddr && (o->state == MN_TCPS_TIME_WAIT ||
+                               (s->reuseaddr && o->state != MN_TCPS_LISTEN)))
+      continue;
+    return true;
+  }
+  return false;
+}
+
+struct probe_ctx {
+  struct mynet_stack *st;
+  struct mn_tcp_sock *tp;
+  uint32_t addr;
+};
+
+static bool port_taken(void *ctx, uint16_t port)
+{
+  struct probe_ctx *c = ctx;
+  for (struct mynet_sock *s = c->st->all_socks; s; s = s->all_next)
+    if (s->type == SOCK_STREAM && s != &c->tp->sk && s->lport == port)
+      return true;
+  return false;
+}
+
+/* RFC 6056 3.3.3 (Algorithm 3): a per-destination offset from a keyed
+ * hash plus a global counter, so consecutive connections to the same
+ * peer get unpredictable but non-colliding ports. */
+static uint16_t connect_port(struct mynet_stack *st, struct mn_tcp_sock *tp, uint32_t raddr,
+                             uint16_t rport)
+{
+  uint32_t tuple[3] = {tp->sk.laddr, raddr, rport};
+  uint32_t offset = (uint32_t)mn_siphash(st->tcp->secret, tuple, sizeof(tuple));
+  uint32_t n = MN_PORT_EPHEMERAL_MAX - MN_PORT_EPHEMERAL_MIN + 1;
+  struct probe_ctx c = {st, tp, tp->sk.laddr};
+  for (uint32_t i = 0; i < n; i++) {
+    uint16_t port = (uint16_t)(MN_PORT_EPHEMERAL_MIN + (offset + st->tcp->port_counter + i) % n);
+    if (!port_taken(&c, port)) {
+      st->tcp->port_counter += i + 1;
+      return port;
+    }
+  }
+  return 0;
+}
+
+/* ---- connection set-up helpers ---- */
+
+uint32_t mn_tcp_rcv_window(const struct mn_tcp_sock *tp)
+{
+  size_t space = tp->rcv.cap - tp->rcv.len;
+  uint32_t max = (uint32_t)65535 << tp->rcv_wscale;
+  return space > max ? max : (uint32_t)space;
+}
+
+void mn_tcp_setup_mss(struct mn_tcp_sock *tp)
+{
+  uint16_t mtu = 1500;
+  mn_ipv4_route_info(tp->sk.st, tp->sk.raddr, NULL, &mtu);
+  uint16_t mss = (uint16_t)(mtu - MN_IPV4_HDR_LEN - MN_TCP_HDR_LEN);
+  if (tp->user_mss_set && tp->user_mss < mss)
+    mss = tp->user_mss;
+  tp->adv_mss = mss;
+  uint16_t peer = tp->peer_mss ? tp->peer_mss : MN_TCP_DEFAULT_MSS;
+  uint16_t eff = peer < mss ? peer : mss;
+  /* Like Linux's mss_cache: room for the timestamp option is taken out
+   * so every full segment has the same payload size. */
+  if (tp->ts_ok)
+    eff = (uint16_t)(eff - 12);
+  if (eff < 64)
+    eff = 64;
+  tp->mss = eff;
+}
+
+static void init_buffers(struct mn_tcp_sock *tp)
+{
+  if (!tp->rcv.cap)
+    mn_ring_init(&tp->rcv, (size_t)tp->sk.rcvbuf);
+  if (!tp->snd.cap)
+    mn_ring_init(&tp->snd, (size_t)tp->sk.sndbuf);
+  /* The smallest scale that lets the window cover the buffer, but never
+   * less than Linux's default so peers see familiar values. */
+  uint8_t ws = 0;
+  while (ws < 14 && ((size_t)65535 << ws) < tp->rcv.cap)
+    ws++;
+  tp->rcv_wscale = ws > MN_TCP_WSCALE ? ws : MN_TCP_WSCALE;
+}
+
+void mn_tcp_enter_established(struct mn_tcp_sock *tp)
+{
+  mn_tcp_set_state(tp, MN_TCPS_ESTABLISHED);
+  if (!tp->ws_ok) {
+    tp->snd_wscale = 0;
+    tp->rcv_wscale = 0;
+  }
+  mn_tcp_setup_mss(tp);
+  tp->cwnd = MN_TCP_INIT_CWND_SEGS * tp->mss;
+  tp->ssthresh = 0x7fffffff;
+  tp->cc->init(tp);
+  tp->last_rcv = tp->sk.st->now;
+  if (tp->sk.keepalive)
+    mn_tcp_arm_keepalive(tp);
+  else
+    mn_timer_cancel(&tp->sk.st->timers, &tp->t_keep);
+  mn_sock_wake(&tp->sk);
+}
+
+static void queue_remove(struct mn_tcp_sock *l, struct mn_tcp_sock *child)
+{
+  struct mn_tcp_sock **pp = &l->aq_head, *prev = NULL;
+  for (; *pp; prev = *pp, pp = &(*pp)->aq_next) {
+    if (*pp == child) {
+      *pp = child->aq_next;
+      if (l->aq_tail == child)
+        l->aq_tail = prev;
+      l->aq_len--;
+      child->aq_next = NULL;
+      return;
+    }
+  }
+}
+
+void mn_tcp_close_final(struct mn_tcp_sock *tp)
+{
+  struct mynet_stack *st = tp->sk.st;
+  mn_tcp_unhash(tp);
+  mn_tcp_set_state(tp, MN_TCPS_CLOSED);
+  mn_tcp_reset_timers(tp);
+  tp->done = true;
+  tp->rcv_shut = tp->snd_shut = true;
+  mn_ring_free(&tp->snd);
+  mn_pbuf_queue_clear(&(struct mn_pbuf_queue){0});
+  struct mn_tcp_sock *l = tp->listener;
+  if (l) {
+    /* Never accepted: nobody else will release the application's
+     * reference, so the listener does. */
+    if (tp->ss == MN_SS_CONNECTED)
+      queue_remove(l, tp);
+    else
+      l->syn_len--;
+    tp->listener = NULL;
+    tp->sk.user_closed = true;
+    mynet_sock_unref(&tp->sk);
+  }
+  mn_sock_wake(&tp->sk);
+  (void)st;
+  if (tp->proto_ref) {
+    tp->proto_ref = false;
+    mynet_sock_unref(&tp->sk);
+  }
+}
+
+void mn_tcp_drop(struct mn_tcp_sock *tp, int err)
+{
+  if (err && !tp->sk.user_closed)
+    tp->sk.so_error = err;
+  if (tp->state >= MN_TCPS_ESTABLISHED && tp->state != MN_TCPS_TIME_WAIT && err == ECONNRESET)
+    tp->sk.st->ctr.tcp_estab_resets++;
+  mn_tcp_close_final(tp);
+}
+
+struct mn_tcp_sock *mn_tcp_new_child(struct mn_tcp_sock *l)
+{
+  struct mynet_sock *s;
+  if (mn_tcp_socket(l->sk.st, &s) < 0)
+    return NULL;
+  struct mn_tcp_sock *tp = tcp_of(s);
+  /* Options set on the listener are inherited, as on the kernel. */
+  s->rcvbuf = l->sk.rcvbuf;
+  s->sndbuf = l->sk.sndbuf;
+  s->keepalive = l->sk.keepalive;
+  s->tos = l->sk.tos;
+  s->ttl = l->sk.ttl;
+  s->linger_on = l->sk.linger_on;
+  s->linger_sec = l->sk.linger_sec;
+  tp->nodelay = l->nodelay;
+  tp->keepidle = l->keepidle;
+  tp->keepintvl = l->keepintvl;
+  tp->keepcnt = l->keepcnt;
+  tp->user_timeout = l->user_timeout;
+  tp->user_mss_set = l->user_mss_set;
+  tp->user_mss = l->user_mss;
+  tp->cc = l->cc;
+  tp->listener = l;
+  tp->proto_ref = true;
+  mynet_sock_ref(s);
+  init_buffers(tp);
+  l->syn_len++;
+  return tp;
+}
+
+/* ---- socket operations ---- */
+
+static int tcp_bind(struct mynet_sock *s, uint32_t addr, uint16_t port)
+{
+  struct mn_tcp_sock *tp = tcp_of(s);
+  struct mynet_stack *st = s->st;
+  if (tp->state != MN_TCPS_CLOSED)
+    return -EINVAL;
+  if (port == 0) {
+    struct probe_ctx c = {st, tp, addr};
+    port = mn_port_pick(st, port_taken, &c);
+    if (!port)
+      return -EADDRINUSE;
+  } else if (port_conflict(st, tp, addr, port)) {
+    return -EADDRINUSE;
+  }
+  s->laddr = addr;
+  s->lport = port;
+  return 0;
+}
+
+static int tcp_listen(struct mynet_sock *s, int backlog)
+{
+  struct mn_tcp_sock *tp = tcp_of(s);
+  if (tp->ss != MN_SS_UNCONNECTED || (tp->state != MN_TCPS_CLOSED && tp->state != MN_TCPS_LISTEN))
+    return -EINVAL;
+  if (backlog < 0)
+    backlog = 0;
+  if (backlog > 4096) /* net.core.somaxconn */
+    backlog = 4096;
+  tp->backlog = backlog;
+  if (tp->state == MN_TCPS_LISTEN)
+    return 0;
+  if (!s->lport) {
+    int rc = tcp_bind(s, 0, 0);
+    if (rc < 0)
+      return rc;
+  }
+  for (struct mn_tcp_sock *o = s->st->tcp->listeners; o; o = o->hnext)
+    if (o->sk.lport == s->lport && overlaps(o->sk.laddr, s->laddr) &&
+        !(o->sk.reuseport && s->reuseport))
+      return -EADDRINUSE;
+  mn_tcp_set_state(tp, MN_TCPS_LISTEN);
+  mn_tcp_hash(tp);
+  mn_sock_wake(s);
+  return 0;
+}
+
+static int tcp_accept(struct mynet_sock *s, struct mynet_sock **out)
+{
+  struct mn_tcp_sock *l = tcp_of(s);
+  if (l->state != MN_TCPS_LISTEN)
+    return -EINVAL;
+  struct mn_tcp_sock *c = l->aq_head;
+  if (!c)
+    return -EAGAIN;
+  queue_remove(l, c);
+  c->listener = NULL;
+  *out = &c->sk;
+  /* The child's events may already be set (data, even a FIN, can arrive
+   * before accept); the new owner asks for them when it registers. */
+  return 0;
+}
+
+static int tcp_connect(struct mynet_sock *s, const struct sockaddr *addr, socklen_t len)
+{
+  struct mn_tcp_sock *tp = tcp_of(s);
+  struct mynet_stack *st = s->st;
+  if (addr->sa_family == AF_UNSPEC) {
+    /* connect(AF_UNSPEC) on a stream socket aborts the connection. */
+    if (tp->state != MN_TCPS_CLOSED && tp->state != MN_TCPS_LISTEN) {
+      if (tp->state >= MN_TCPS_SYN_RECEIVED)
+        mn_tcp_send_rst(tp);
+      mn_tcp_close_final(tp);
+    }
+    tp->ss = MN_SS_UNCONNECTED;
+    return 0;
+  }
+  switch (tp->ss) {
+  case MN_SS_CONNECTED:
+    return -EISCONN;
+  case MN_SS_CONNECTING:
+    if (tp->state == MN_TCPS_SYN_SENT || tp->state == MN_TCPS_SYN_RECEIVED)
+      return -EALREADY;
+    if (tp->state != MN_TCPS_CLOSED) {
+      tp->ss = MN_SS_CONNECTED;
+      return 0;
+    }
+    tp->ss = MN_SS_UNCONNECTED;
+    {
+      int e = mn_sock_take_error(s);
+      return -(e ? e : ECONNABORTED);
+    }
+  case MN_SS_UNCONNECTED:
+    break;
+  }
+  if (tp->state != MN_TCPS_CLOSED)
+    return -EISCONN;
+  if (addr->sa_family != AF_INET)
+    return -EAFNOSUPPORT;
+  const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+  uint32_t dst = ntohl(sin->sin_addr.s_addr);
+  uint16_t dport = ntohs(sin->sin_port);
+  if (dst == INADDR_ANY)
+    dst = mn_ip4(127, 0, 0, 1);
+  if (mn_ipv4_is_broadcast(st, dst) || (dst >> 28) == 0xe)
+    return -ENETUNREACH;
+  uint32_t src;
+  int rc = mn_ipv4_route_info(st, dst, &src, NULL);
+  if (rc < 0)
+    return rc;
+  if (!s->laddr)
+    s->laddr = src;
+  if (!s->lport) {
+    uint16_t port = connect_port(st, tp, dst, dport);
+    if (!port)
+      return -EADDRNOTAVAIL;
+    s->lport = port;
+  } else if (mn_tcp_lookup(st, s->laddr, s->lport, dst, dport)) {
+    return -EADDRNOTAVAIL;
+  }
+  s->raddr = dst;
+  s->rport = dport;
+  s->so_error = 0;
+  tp->done = false;
+  tp->rcv_shut = tp->snd_shut = false;
+  init_buffers(tp);
+  tp->iss = mn_tcp_isn(st, s->laddr, s->lport, dst, dport);
+  tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+  tp->ts_offset = (uint32_t)mn_siphash(st->tcp->secret, &tp->iss, sizeof(tp->iss));
+  mn_tcp_setup_mss(tp);
+  mn_tcp_set_state(tp, MN_TCPS_SYN_SENT);
+  tp->ss = MN_SS_CONNECTING;
+  mn_tcp_hash(tp);
+  if (!tp->proto_ref) {
+    tp->proto_ref = true;
+    mynet_sock_ref(s);
+  }
+  st->ctr.tcp_active_opens++;
+  mn_tcp_output(tp);
+  return -EINPROGRESS;
+}
+
+static ssize_t tcp_sendmsg(struct mynet_sock *s, const struct iovec *iov, int iovcnt,
+                           const struct sockaddr_in *to, int flags)
+{
+  struct mn_tcp_sock *tp = tcp_of(s);
+  if (tp->state == MN_TCPS_LISTEN)
+    return -ENOTCONN;
+  if (tp->state != MN_TCPS_ESTABLISHED && tp->state != MN_TCPS_CLOSE_WAIT) {
+    /* The kernel's sk_stream_wait_connect(): an error first, then EPIPE
+     * unless the handshake is still going on. */
+    if (s->so_error)
+      return -mn_sock_take_error(s);
+    if (tp->state != MN_TCPS_SYN_SENT && tp->state != MN_TCPS_SYN_RECEIVED)
+      return -EPIPE;
+    return -EAGAIN;
+  }
+  if (s->so_error)
+    return -mn_sock_take_error(s);
+  if (tp->snd_shut)
+    return -EPIPE;
+  size_t len = mn_iov_len(iov, iovcnt);
+  if (len == 0)
+    return 0;
+  size_t space = mn_ring_space(&tp->snd);
+  if (space == 0)
+    return -EAGAIN;
+  size_t n = len < space ? len : space;
+  size_t done = 0;
+  for (int i = 0; i < iovcnt && done < n; i++) {
+    size_t take = iov[i].iov_len < n - done ? iov[i].iov_len : n - done;
+    if (mn_ring_write(&tp->snd, iov[i].iov_base, take) != take)
+      return done ? (ssize_t)done : -ENOMEM;
+    done += take;
+  }
+  bool was_cork = tp->cork;
+  if (flags & MSG_MORE)
+    tp->cork = true;
+  mn_tcp_output(tp);
+  tp->cork = was_cork;
+  return (ssize_t)done;
+}
+
+/* Tell the peer the window has opened when it grew enough to matter
+ * (RFC 9293 3.8.6.2.2: by an MSS or half the buffer). */
+static void window_update(struct mn_tcp_sock *tp)
+{
+  if (!MN_TCPS_HAVE_ESTABLISHED(tp->state) || MN_TCPS_HAVE_RCVD_FIN(tp->state))
+    return;
+  uint32_t win = mn_tcp_rcv_window(tp);
+  uint32_t advertised_left = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+  if (win > advertised_left) {
+    uint32_t grow = win - advertised_left;
+    uint32_t thresh = (uint32_t)MN_MIN(tp->rcv.cap / 2, (size_t)2 * tp->adv_mss);
+    if (grow >= thresh) {
+      tp->ack_now = true;
+      mn_tcp_output(tp);
+    }
+  }
+}
+
+static ssize_t tcp_recvmsg(struct mynet_sock *s, const struct iovec *iov, int iovcnt,
+                           struct sockaddr_in *from, int flags, int *msg_flags)
+{
+  struct mn_tcp_sock *tp = tcp_of(s);
+  if (tp->state == MN_TCPS_LISTEN)
+    return -ENOTCONN;
+  size_t want = mn_iov_len(iov, iovcnt);
+  if (tp->rcv.len && want) {
+    size_t n = want < tp->rcv.len ? want : tp->rcv.len;
+    if (!(flags & MSG_TRUNC)) {
+      size_t done = 0;
+      for (int i = 0; i < iovcnt && done < n; i++) {
+        size_t take = iov[i].iov_len < n - done ? iov[i].iov_len : n - done;
+        mn_ring_peek(&tp->rcv, done, iov[i].iov_base, take);
+        done += take;
+      }
+    }
+    if (!(flags & MSG_PEEK)) {
+      mn_ring_discard(&tp->rcv, n);
+      window_update(tp);
+      mn_sock_wake(s);
+    }
+    if (from)
+      mynet_getpeername(s, from);
+    return (ssize_t)n;
+  }
+  if (want == 0 && tp->rcv.len)
+    return 0;
+  if (s->so_error)
+    return -mn_sock_take_error(s);
+  if (tp->rcv_shut || tp->done)
+    return 0;
+  if (tp->state == MN_TCPS_CLOSED)
+    return -ENOTCONN;
+  return -EAGAIN;
+}
+
+static int tcp_shutdown(struct mynet_sock *s, int how)
+{
+  struct mn_tcp_sock *tp = tcp_of(s);
+  if (tp->state == MN_TCPS_LISTEN) {
+    /* The kernel stops a listener on SHUT_RD (or RDWR). */
+    if (how == SHUT_WR)
+      return -ENOTCONN;
+    s->ops->close(s);
+    return 0;
+  }
+  if (tp->state == MN_TCPS_CLOSED || tp->state == MN_TCPS_SYN_SENT) {
+    if (tp->state == MN_TCPS_SYN_SENT) {
+      mn_tcp_close_final(tp);
+      return 0;
+    }
+    return -ENOTCONN;
+  }
+  if (how == SHUT_RD || how == SHUT_RDWR)
+    tp->rcv_shut = true;
+  if ((how == SHUT_WR || how == SHUT_RDWR) && !tp->snd_shut) {
+    tp->snd_shut = true;
+    tp->fin_queued = true;
+    if (tp->state == MN_TCPS_ESTABLISHED || tp->state == MN_TCPS_SYN_RECEIVED)
+      mn_tcp_set_state(tp, MN_TCPS_FIN_WAIT_1);
+    else if (tp->state == MN_TCPS_CLOSE_WAIT)
+      mn_tcp_set_state(tp, MN_TCPS_LAST_ACK);
+    mn_tcp_output(tp);
+  }
+  mn_sock_wake(s);
+  return 0;
+}
+
+static void close_listener(struct mn_tcp_sock *l)
+{
+  /* Children nobody accepted are reset, as the kernel does. */
+  for (struct mynet_sock *s = l->sk.st->all_socks; s;) {
+    struct mynet_sock *next = s->all_next;
+    if (s->type == SOCK_STREAM && tcp_of(s)->listener == l) {
+      struct mn_tcp_sock *c = tcp_of(s);
+      /* A reference keeps c alive while next may point into it. */
+      mn_tcp_send_rst(c);
+      mn_tcp_close_final(c);
+    }
+    s = next;
+  }
+  mn_tcp_unhash(l);
+  mn_tcp_set_state(l, MN_TCPS_CLOSED);
+}
+
+static void tcp_close(struct mynet_sock *s)
+{
+  struct mn_tcp_sock *tp = tcp_of(s);
+  switch (tp->state) {
+  case MN_TCPS_CLOSED:
+    return;
+  case MN_TCPS_LISTEN:
+    close_listener(tp);
+    return;
+  case MN_TCPS_SYN_SENT:
+    mn_tcp_close_final(tp);
+    return;
+  default:
+    break;
+  }
+  if (tp->state == MN_TCPS_TIME_WAIT)
+    return;
+  /* RFC 2525 2.17 and the kernel: unread data, or SO_LINGER with a zero
+   * timeout, resets the connection instead of closing it gracefully. */
+  if (tp->rcv.len || (s->linger_on && s->linger_sec == 0)) {
+    if (tp->state != MN_TCPS_CLOSE_WAIT || tp->rcv.len || s->linger_on)
+      mn_tcp_send_rst(tp);
+    mn_tcp_close_final(tp);
+    return;
+  }
+  tp->snd_shut = tp->rcv_shut = true;
+  if (!tp->fin_queued) {
+    tp->fin_queued = true;
+    if (tp->state == MN_TCPS_ESTABLISHED || tp->state == MN_TCPS_SYN_RECEIVED)
+      mn_tcp_set_state(tp, MN_TCPS_FIN_WAIT_1);
+    else if (tp->state == MN_TCPS_CLOSE_WAIT)
+      mn_tcp_set_state(tp, MN_TCPS_LAST_ACK);
+  }
+  if (tp->state == MN_TCPS_FIN_WAIT_2)
+    mn_tcp_arm_keep(tp, MN_TCP_FIN_TIMEOUT);
+  mn_tcp_output(tp);
+}
+
+static void tcp_destroy(struct mynet_sock *s)
+{
+  struct mn_tcp_sock *tp = tcp_of(s);
+  if (tp->state == MN_TCPS_LISTEN)
+    close_listener(tp);
+  mn_tcp_unhash(tp);
+  if (tp->state == MN_TCPS_TIME_WAIT)
+    s->st->tcp->time_wait_count--;
+  mn_tcp_reset_timers(tp);
+  mn_ring_free(&tp->snd);
+  mn_ring_free(&tp->rcv);
+  free(tp);
+}
+
+static unsigned tcp_events(const struct mynet_sock *s)
+{
+  const struct mn_tcp_sock *tp = (const struct mn_tcp_sock *)s;
+  if (tp->state == MN_TCPS_LISTEN)
+    return tp->aq_head ? POLLIN | POLLRDNORM : 0;
+  /* The kernel's tcp_poll(). */
+  unsigned ev = 0;
+  bool closed = tp->state == MN_TCPS_CLOSED;
+  if ((tp->rcv_shut && tp->snd_shut) || closed)
+    ev |= POLLHUP;
+  if (tp->rcv_shut && (tp->done || MN_TCPS_HAVE_RCVD_FIN(tp->state) || closed))
+    ev |= POLLIN | POLLRDNORM | POLLRDHUP;
+  else if (tp->rcv_shut)
+    ev |= POLLIN | POLLRDNORM | POLLRDHUP;
+  if (tp->state != MN_TCPS_SYN_SENT && tp->state != MN_TCPS_SYN_RECEIVED) {
+    if (tp->rcv.len >= (size_t)(s->rcvlowat > 0 ? s->rcvlowat : 1))
+      ev |= POLLIN | POLLRDNORM;
+    /* Writable when a third of the buffer is free, as sk_stream_wspace
+     * >= sk_stream_min_wspace; after SHUT_WR a write fails at once, which
+     * also counts as writable. */
+    if (tp->snd_shut || closed || mn_ring_space(&tp->snd) >= tp->snd.cap / 3 ||
+        tp->snd.cap == 0)
+      ev |= POLLOUT | POLLWRNORM;
+  }
+  if (s->so_error)
+    ev |= POLLERR;
+  return ev;
+}
+
+static int tcp_pending(const struct mynet_sock *s)
+{
+  const struct mn_tcp_sock *tp = (const struct mn_tcp_sock *)s;
+  if (tp->state == MN_TCPS_LISTEN)
+    return -EINVAL;
+  return (int)tp->rcv.len;
+}
+
+static int get_int(const void *val, socklen_t len, int *out)
+{
+  if (!val)
+    return -EFAULT;
+  if (len < sizeof(int))
+    return -EINVAL;
+  memcpy(out, val, sizeof(int));
+  return 0;
+}
+
+static int tcp_setsockopt(struct mynet_sock *s, int level, int name, const void *val,
+                          socklen_t len)
+{
+  struct mn_tcp_sock *tp = tcp_of(s);
+  int v = 0;
+  if (level == SOL_SOCKET) {
+    switch (name) {
+    case SO_KEEPALIVE:
+      if (MN_TCPS_HAVE_ESTABLISHED(tp->state) && tp->state != MN_TCPS_TIME_WAIT) {
+        if (s->keepalive)
+          mn_tcp_arm_keepalive(tp);
+        else
+          mn_timer_cancel(&s->st->timers, &tp->t_keep);
+      }
+      return 0;
+    case SO_RCVBUF:
+    case SO_RCVBUFFORCE:
+      if (tp->rcv.len == 0 && tp->state <= MN_TCPS_LISTEN)
+        mn_ring_init(&tp->rcv, (size_t)s->rcvbuf);
+      return 0;
+    case SO_SNDBUF:
+    case SO_SNDBUFFORCE:
+      if (tp->snd.len == 0 && tp->state <= MN_TCPS_LISTEN)
+        mn_ring_init(&tp->snd, (size_t)s->sndbuf);
+      return 0;
+    default:
+      return 0;
+    }
+  }
+  if (level != IPPROTO_TCP)
+    return -ENOPROTOOPT;
+  if (name == TCP_CONGESTION) {
+    char cc[16] = {0};
+    if (!val)
+      return -EFAULT;
+    memcpy(cc, val, len < sizeof(cc) - 1 ? len : sizeof(cc) - 1);
+    const struct mn_tcp_cc_ops *ops = mn_tcp_cc_find(cc);
+    if (!ops)
+      return -ENOENT;
+    tp->cc = ops;
+    if (MN_TCPS_HAVE_ESTABLISHED(tp->state))
+      ops->init(tp);
+    return 0;
+  }
+  int rc = get_int(val, len, &v);
+  if (rc < 0)
+    return rc;
+  switch (name) {
+  case TCP_NODELAY:
+    tp->nodelay = v != 0;
+    if (tp->nodelay)
+      mn_tcp_output(tp);
+    return 0;
+  case TCP_CORK:
+    tp->cork = v != 0;
+    if (!tp->cork)
+      mn_tcp_output(tp);
+    return 0;
+  case TCP_KEEPIDLE:
+  case TCP_KEEPINTVL:
+    if (v < 1 || v > 32767)
+      return -EINVAL;
+    if (name == TCP_KEEPIDLE)
+      tp->keepidle = MYNET_SEC(v);
+    else
+      tp->keepintvl = MYNET_SEC(v);
+    if (s->keepalive && MN_TCPS_HAVE_ESTABLISHED(tp->state) && tp->state != MN_TCPS_TIME_WAIT)
+      mn_tcp_arm_keepalive(tp);
+    return 0;
+  case TCP_KEEPCNT:
+    if (v < 1 || v > 127)
+      return -EINVAL;
+    tp->keepcnt = v;
+    return 0;
+  case TCP_USER_TIMEOUT:
+    if (v < 0)
+      return -EINVAL;
+    tp->user_timeout = MYNET_MS(v);
+    return 0;
+  case TCP_MAXSEG:
+    if (v && (v < 88 || v > 32767))
+      return -EINVAL;
+    tp->user_mss_set = v != 0;
+    tp->user_mss = (uint16_t)v;
+    return 0;
+  case TCP_QUICKACK:
+    tp->quickack = v != 0;
+    if (v && tp->unacked_segs) {
+      tp->ack_now = true;
+      mn_tcp_output(tp);
+    }
+    return 0;
+  case TCP_DEFER_ACCEPT:
+  case TCP_SYNCNT:
+  case TCP_LINGER2:
+  case TCP_WINDOW_CLAMP:
+  case TCP_FASTOPEN:
+  case TCP_FASTOPEN_CONNECT:
+  case TCP_NOTSENT_LOWAT:
+    /* Accepted for compatibility; these tunings have no effect yet. */
+    return 0;
+  default:
+    return -ENOPROTOOPT;
+  }
+}
+
+static int put_int(void *val, socklen_t *len, int v)
+{
+  if (!val)
+    return -EFAULT;
+  socklen_t n = *len < sizeof(int) ? *len : sizeof(int);
+  memcpy(val, &v, n);
+  *len = n;
+  return 0;
+}
+
+static int tcp_getsockopt(struct mynet_sock *s, int level, int name, void *val, socklen_t *len)
+{
+  struct mn_tcp_sock *tp = tcp_of(s);
+  if (level == SOL_SOCKET && name == SO_ACCEPTCONN)
+    return put_int(val, len, tp->state == MN_TCPS_LISTEN);
+  if (level != IPPROTO_TCP)
+    return -ENOPROTOOPT;
+  switch (name) {
+  case TCP_NODELAY:
+    return put_int(val, len, tp->nodelay);
+  case TCP_CORK:
+    return put_int(val, len, tp->cork);
+  case TCP_KEEPIDLE:
+    return put_int(val, len, (int)(tp->keepidle / MYNET_SEC(1)));
+  case TCP_KEEPINTVL:
+    return put_int(val, len, (int)(tp->keepintvl / MYNET_SEC(1)));
+  case TCP_KEEPCNT:
+    return put_int(val, len, tp->keepcnt);
+  case TCP_USER_TIMEOUT:
+    return put_int(val, len, (int)(tp->user_timeout / 1000));
+  case TCP_MAXSEG:
+    return put_int(val, len, MN_TCPS_HAVE_ESTABLISHED(tp->state) ? tp->mss
+                             : tp->user_mss_set                    ? tp->user_mss
+                                                                   : MN_TCP_DEFAULT_MSS);
+  case TCP_QUICKACK:
+    return put_int(val, len, tp->quickack);
+  case TCP_CONGESTION: {
+    if (!val)
+      return -EFAULT;
+    size_t n = strlen(tp->cc->name) + 1;
+    if (*len < n)
+      n = *len;
+    memcpy(val, tp->cc->name, n);
+    *len = (socklen_t)n;
+    return 0;
+  }
+  default:
+    return -ENOPROTOOPT;
+  }
+}
+
+static const struct mn_sock_ops tcp_ops = {
+    .bind = tcp_bind,
+    .connect = tcp_connect,
+    .listen = tcp_listen,
+    .accept = tcp_accept,
+    .sendmsg = tcp_sendmsg,
+    .recvmsg = tcp_recvmsg,
+    .shutdown = tcp_shutdown,
+    .setsockopt = tcp_setsockopt,
+    .getsockopt = tcp_getsockopt,
+    .events = tcp_events,
+    .pending = tcp_pending,
+    .close = tcp_close,
+    .destroy = tcp_destroy,
+};
+
+int mn_tcp_socket(struct mynet_stack *st, struct mynet_sock **out)
+{
+  struct mn_tcp_sock *tp = calloc(1, sizeof(*tp));
+  if (!tp)
+    return -ENOMEM;
+  mn_sock_init(&tp->sk, st, &tcp_ops, SOCK_STREAM, IPPROTO_TCP);
+  tp->sk.rcvbuf = MN_TCP_RCVBUF_DEFAULT;
+  tp->sk.sndbuf = MN_TCP_SNDBUF_DEFAULT;
+  tp->state = MN_TCPS_CLOSED;
+  tp->cc = &mn_tcp_cc_cubic;
+  tp->keepidle = MN_TCP_KEEPIDLE;
+  tp->keepintvl = MN_TCP_KEEPINTVL;
+  tp->keepcnt = MN_TCP_KEEPCNT;
+  tp->rto = MN_TCP_RTO_INIT;
+  tp->peer_mss = 0;
+  tp->quickack = true;
+  mn_seqset_clear(&tp->ofo);
+  mn_seqset_clear(&tp->sacked);
+  mn_tcp_timers_init(tp);
+  *out = &tp->sk;
+  return 0;
+}

@@ -1,0 +1,138 @@
+/* The one list of interposed calls.
+ *
+ * Every libc function the preload library replaces is named here once, with
+ * the prototype of the real function.  The list declares our wrappers (so
+ * the compiler checks each definition against it and against libc's own
+ * declaration), holds the pointers to the real functions, and resolves them
+ * all in one place (interpose.c).  libmynet.map exports exactly these names;
+ * keep the two in step.
+ *
+ * FIXED(ret, name, params, args) is a call with a fixed parameter list;
+ * VARIADIC(ret, name, params) is one whose wrapper must read its optional
+ * argument by hand (fcntl, ioctl).
+ *
+ * Deliberately not interposed yet, so a program using them on one of our
+ * sockets reaches the socket's eventfd and gets the kernel's answer for an
+ * eventfd (usually EINVAL, ENOTTY or ESPIPE) or, for dup, an unmanaged
+ * copy of the eventfd.  Each is a later issue, not an oversight:
+ *   dup, dup2, dup3, close_range, fork semantics for shared sockets;
+ *   epoll_create/ctl/wait/pwait; recvmmsg, sendmmsg; sendfile, splice;
+ *   pread/pwrite (ESPIPE on sockets anyway); syscall(); getaddrinfo's
+ *   internal sockets (libc calls its hidden aliases, which no preload can
+ *   interpose); stdio on a socket (fdopen: libc's internal read/write);
+ *   the exported internal aliases __send, __recv, __connect, __close,
+ *   __read, __write, __poll, __select (programs do not call them).
+ * _FORTIFY_SOURCE variants present in glibc 2.36 and interposed:
+ *   __read_chk, __recv_chk, __recvfrom_chk, __poll_chk, __ppoll_chk.
+ *
+ * Every shim source includes shim.h (and so this file) first, compiles
+ * without _GNU_SOURCE (glibc then declares accept & co. with plain pointer
+ * parameters instead of transparent unions, so our definitions match) and
+ * without _FORTIFY_SOURCE (which would turn read & co. into inline
+ * functions clashing with our definitions). */
+#ifndef SHIM_INTERPOSE_H
+#define SHIM_INTERPOSE_H
+
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#define SHIM_INTERPOSED(FIXED, VARIADIC)                                                           \
+  FIXED(int, socket, (int domain, int type, int protocol), (domain, type, protocol))               \
+  FIXED(int, bind, (int fd, const struct sockaddr *addr, socklen_t len), (fd, addr, len))          \
+  FIXED(int, connect, (int fd, const struct sockaddr *addr, socklen_t len), (fd, addr, len))       \
+  FIXED(int, listen, (int fd, int backlog), (fd, backlog))                                         \
+  FIXED(int, accept, (int fd, struct sockaddr *addr, socklen_t *len), (fd, addr, len))             \
+  FIXED(int, accept4, (int fd, struct sockaddr *addr, socklen_t *len, int flags),                  \
+        (fd, addr, len, flags))                                                                    \
+  FIXED(ssize_t, send, (int fd, const void *buf, size_t n, int flags), (fd, buf, n, flags))        \
+  FIXED(ssize_t, recv, (int fd, void *buf, size_t n, int flags), (fd, buf, n, flags))              \
+  FIXED(ssize_t, sendto,                                                                           \
+        (int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr,                \
+         socklen_t len),                                                                           \
+        (fd, buf, n, flags, addr, len))                                                            \
+  FIXED(ssize_t, recvfrom,                                                                         \
+        (int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *len),           \
+        (fd, buf, n, flags, addr, len))                                                            \
+  FIXED(ssize_t, sendmsg, (int fd, const struct msghdr *msg, int flags), (fd, msg, flags))         \
+  FIXED(ssize_t, recvmsg, (int fd, struct msghdr *msg, int flags), (fd, msg, flags))               \
+  FIXED(ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n))                                \
+  FIXED(ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n))                         \
+  FIXED(ssize_t, readv, (int fd, const struct iovec *iov, int iovcnt), (fd, iov, iovcnt))          \
+  FIXED(ssize_t, writev, (int fd, const struct iovec *iov, int iovcnt), (fd, iov, iovcnt))         \
+  FIXED(int, close, (int fd), (fd))                                                                \
+  FIXED(int, shutdown, (int fd, int how), (fd, how))                                               \
+  FIXED(int, getsockname, (int fd, struct sockaddr *addr, socklen_t *len), (fd, addr, len))        \
+  FIXED(int, getpeername, (int fd, struct sockaddr *addr, socklen_t *len), (fd, addr, len))        \
+  FIXED(int, setsockopt, (int fd, int level, int name, const void *val, socklen_t len),            \
+        (fd, level, name, val, len))                                                               \
+  FIXED(int, getsockopt, (int fd, int level, int name, void *val, socklen_t *len),                 \
+        (fd, level, name, val, len))                                                               \
+  VARIADIC(int, fcntl, (int fd, int cmd, ...))                                                     \
+  VARIADIC(int, fcntl64, (int fd, int cmd, ...))                                                   \
+  VARIADIC(int, ioctl, (int fd, unsigned long request, ...))                                       \
+  FIXED(int, poll, (struct pollfd * fds, nfds_t nfds, int timeout), (fds, nfds, timeout))          \
+  FIXED(int, ppoll,                                                                                \
+        (struct pollfd * fds, nfds_t nfds, const struct timespec *timeout,                         \
+         const sigset_t *sigmask),                                                                 \
+        (fds, nfds, timeout, sigmask))                                                             \
+  FIXED(int, select,                                                                               \
+        (int nfds, fd_set *rfds, fd_set *wfds, fd_set *efds, struct timeval *timeout),             \
+        (nfds, rfds, wfds, efds, timeout))                                                         \
+  FIXED(int, pselect,                                                                              \
+        (int nfds, fd_set *rfds, fd_set *wfds, fd_set *efds, const struct timespec *timeout,       \
+         const sigset_t *sigmask),                                                                 \
+        (nfds, rfds, wfds, efds, timeout, sigmask))                                                \
+  FIXED(ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t buflen), (fd, buf, n, buflen))   \
+  FIXED(ssize_t, __recv_chk, (int fd, void *buf, size_t n, size_t buflen, int flags),              \
+        (fd, buf, n, buflen, flags))                                                               \
+  FIXED(ssize_t, __recvfrom_chk,                                                                   \
+        (int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *addr,             \
+         socklen_t *len),                                                                          \
+        (fd, buf, n, buflen, flags, addr, len))                                                    \
+  FIXED(int, __poll_chk, (struct pollfd * fds, nfds_t nfds, int timeout, size_t fdslen),           \
+        (fds, nfds, timeout, fdslen))                                                              \
+  FIXED(int, __ppoll_chk,                                                                          \
+        (struct pollfd * fds, nfds_t nfds, const struct timespec *timeout,                         \
+         const sigset_t *sigmask, size_t fdslen),                                                  \
+        (fds, nfds, timeout, sigmask, fdslen))
+
+/* Our wrappers: exported (the version script agrees), everything else in
+ * the library is hidden. */
+#define SHIM_DECLARE_FIXED(ret, name, params, args) __attribute__((visibility("default"))) ret name params;
+#define SHIM_DECLARE_VARIADIC(ret, name, params) __attribute__((visibility("default"))) ret name params;
+SHIM_INTERPOSED(SHIM_DECLARE_FIXED, SHIM_DECLARE_VARIADIC)
+#undef SHIM_DECLARE_FIXED
+#undef SHIM_DECLARE_VARIADIC
+
+/* Pointers to the next definition of each name (libc's). */
+struct shim_real {
+#define SHIM_POINTER_FIXED(ret, name, params, args) ret(*name) params;
+#define SHIM_POINTER_VARIADIC(ret, name, params) ret(*name) params;
+  SHIM_INTERPOSED(SHIM_POINTER_FIXED, SHIM_POINTER_VARIADIC)
+#undef SHIM_POINTER_FIXED
+#undef SHIM_POINTER_VARIADIC
+};
+
+extern struct shim_real shim_real_fns;
+extern bool shim_real_resolved;
+
+/* Looks every name up with dlsym(RTLD_NEXT); safe to call from any thread,
+ * any number of times, before or after the library's constructor, and it
+ * leaves errno as it found it.  A name libc lacks stays NULL. */
+void shim_resolve_real(void);
+
+/* REAL(read)(fd, buf, n): the real function, resolved on first use.  Calls
+ * can arrive before our constructor runs (from other libraries'
+ * constructors, or from inside dlsym), so every use checks. */
+#define REAL(name)                                                                                 \
+  (__atomic_load_n(&shim_real_resolved, __ATOMIC_ACQUIRE) ? shim_real_fns.name                     \
+                                                          : (shim_resolve_real(), shim_real_fns.name))
+
+#endif

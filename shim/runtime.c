@@ -1,0 +1,452 @@
+/* The runtime: one stack per process, started on the first AF_INET
+ * socket() so that a process which never opens one never touches the TAP.
+ *
+ * Threads: the program's threads call into the stack under the stack lock
+ * and run whatever is due inline (loopback traffic, expired timers) before
+ * letting go of it.  One driver thread, started with the stack, sleeps in
+ * poll() on the stack's rx fds and a timerfd armed at the stack's deadline,
+ * and polls the stack when either fires: an idle process uses no CPU, and
+ * the timerfd is re-armed by whichever thread moved the deadline
+ * (timerfd_settime() works from any thread, so no wake-up is needed). */
+#include "shim.h"
+
+#include "fdtable.h"
+#include "runtime.h"
+#include "sock.h"
+
+#include <fcntl.h>
+#include <mynet/config.h>
+#include <mynet/stack.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define MAX_RX_FDS 8
+#define PCAP_SNAPLEN 65535
+
+enum { RT_IDLE, RT_RUNNING, RT_FAILED };
+
+static struct {
+  pthread_mutex_t lock; /* the stack lock */
+  pthread_once_t config_once;
+  struct mynet_config cfg;
+  int config_rc;
+  char err[MYNET_PATH_MAX + 256]; /* why the stack could not start */
+  int state;     /* RT_*, read without the lock */
+  int reported;  /* err has been printed */
+  mynet_stack *st;
+  int rx_fds[MAX_RX_FDS];
+  int nrx;
+  int timerfd;
+  mynet_time armed; /* what the timerfd is set to */
+  int log_fd;
+  int pcap_fd;
+  int64_t unix_offset; /* realtime - monotonic, in us, for pcap stamps */
+  pid_t pid;           /* the process that started the stack */
+} rt = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .config_once = PTHREAD_ONCE_INIT,
+    .timerfd = -1,
+    .armed = MYNET_TIME_NEVER,
+    .log_fd = STDERR_FILENO,
+    .pcap_fd = -1,
+};
+
+static __thread bool inside SHIM_TLS;
+
+mynet_time shim_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (mynet_time)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+mynet_time shim_deadline_after(mynet_time timeout)
+{
+  if (timeout == 0)
+    return MYNET_TIME_NEVER;
+  return timeout < 0 ? 0 : shim_now() + timeout;
+}
+
+bool shim_inside(void) { return inside; }
+
+mynet_stack *shim_stack(void) { return rt.st; }
+
+/* --- output ------------------------------------------------------------ */
+
+/* One write per line so that lines from several threads or processes
+ * sharing the file do not interleave; the real writev, never ours. */
+static void log_line(int fd, const char *msg)
+{
+  struct iovec iov[3] = {
+      {.iov_base = (void *)"mynet: ", .iov_len = 7},
+      {.iov_base = (void *)msg, .iov_len = strlen(msg)},
+      {.iov_base = (void *)"\n", .iov_len = 1},
+  };
+  int saved = errno;
+  ssize_t r = REAL(writev)(fd, iov, 3);
+  (void)r; /* nowhere left to report a failing log */
+  errno = saved;
+}
+
+static void hook_log(void *ctx, int level, const char *msg) { log_line(rt.log_fd, msg); }
+
+void shim_log(int level, const char *fmt, ...)
+{
+  if (level > rt.cfg.log_level)
+    return;
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  log_line(rt.log_fd, msg);
+}
+
+static void hook_frame(void *ctx, int dir, const uint8_t *frame, size_t len, mynet_time now)
+{
+  uint8_t hdr[MYNET_PCAP_REC_HDR_LEN];
+  uint32_t caplen = len > PCAP_SNAPLEN ? PCAP_SNAPLEN : (uint32_t)len;
+  mynet_pcap_record_header(hdr, now + rt.unix_offset, caplen, (uint32_t)len);
+  struct iovec iov[2] = {{.iov_base = hdr, .iov_len = sizeof hdr},
+                         {.iov_base = (void *)frame, .iov_len = caplen}};
+  int saved = errno;
+  if (REAL(writev)(rt.pcap_fd, iov, 2) < 0 && errno != EINTR) {
+    shim_log(MYNET_LOG_ERROR, "MYNET_PCAP: write failed: %s; capture stopped", strerror(errno));
+    rt.pcap_fd = -1;
+  }
+  errno = saved;
+}
+
+/* --- the stack lock ---------------------------------------------------- */
+
+static void arm_timer(mynet_time deadline)
+{
+  if (deadline == rt.armed)
+    return;
+  struct itimerspec its = {0};
+  if (deadline != MYNET_TIME_NEVER) {
+    if (deadline <= 0)
+      deadline = 1; /* a zero it_value would disarm instead */
+    its.it_value.tv_sec = deadline / 1000000;
+    its.it_value.tv_nsec = (long)(deadline % 1000000) * 1000;
+  }
+  if (timerfd_settime(rt.timerfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+    rt.armed = deadline;
+}
+
+/* Runs what is due now (loopback deliveries, timers) and arms the timerfd
+ * for the rest.  The bound keeps a stack that is always due from holding
+ * the lock forever: the driver thread picks up from the timerfd. */
+static void drive_due(void)
+{
+  for (int i = 0; i < 16; i++) {
+    mynet_time now = shim_now();
+    mynet_time deadline = mynet_stack_deadline(rt.st);
+    if (deadline > now) {
+      arm_timer(deadline);
+      return;
+    }
+    mynet_stack_poll(rt.st, now);
+  }
+  arm_timer(mynet_stack_deadline(rt.st));
+}
+
+void shim_lock(void)
+{
+  pthread_mutex_lock(&rt.lock);
+  inside = true;
+  if (rt.st)
+    mynet_stack_set_now(rt.st, shim_now());
+}
+
+void shim_unlock(void)
+{
+  int saved = errno;
+  if (rt.st)
+    drive_due();
+  shim_sock_flush();
+  inside = false;
+  pthread_mutex_unlock(&rt.lock);
+  errno = saved;
+}
+
+/* --- the driver thread ------------------------------------------------- */
+
+static void *driver_main(void *arg)
+{
+  struct pollfd pfd[MAX_RX_FDS + 1];
+  int n = 0;
+  for (int i = 0; i < rt.nrx; i++)
+    pfd[n++] = (struct pollfd){.fd = rt.rx_fds[i], .events = POLLIN};
+  int timer = n;
+  pfd[n++] = (struct pollfd){.fd = rt.timerfd, .events = POLLIN};
+
+  for (;;) {
+    if (REAL(poll)(pfd, (nfds_t)n, -1) < 0)
+      continue; /* EINTR cannot happen (signals blocked); ENOMEM: retry */
+    shim_lock();
+    for (int i = 0; i < timer; i++) {
+      /* A TAP whose interface was deleted reports POLLHUP/POLLERR for
+       * ever: stop watching it rather than spin. */
+      if (pfd[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+        shim_log(MYNET_LOG_ERROR, "device fd %d failed (revents 0x%x); no longer receiving",
+                 pfd[i].fd, (unsigned)pfd[i].revents);
+        pfd[i].fd = -1;
+      }
+    }
+    if (pfd[timer].revents & POLLIN) {
+      uint64_t expirations;
+      if (REAL(read)(rt.timerfd, &expirations, sizeof expirations) == sizeof expirations)
+        rt.armed = MYNET_TIME_NEVER; /* one-shot: it is disarmed now */
+    }
+    mynet_stack_poll(rt.st, shim_now());
+    shim_unlock();
+  }
+  return NULL;
+}
+
+/* The driver must not take the program's signals: a process-directed
+ * signal has to interrupt the program's own blocking calls, so it is
+ * started with every signal blocked. */
+static int start_driver(void)
+{
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t thread;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  int r = pthread_create(&thread, &attr, driver_main, NULL);
+  pthread_attr_destroy(&attr);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return -r;
+}
+
+/* --- start ------------------------------------------------------------- */
+
+/* The configuration is read in the constructor, before the program can
+ * change its environment, or on the first socket() if another library's
+ * constructor gets there first. */
+static void load_config(void)
+{
+  static char *empty[] = {NULL};
+  mynet_config_defaults(&rt.cfg);
+  rt.config_rc =
+      mynet_config_from_env(&rt.cfg, environ ? environ : empty, rt.err, sizeof rt.err);
+}
+
+static uint64_t random_seed(void)
+{
+  uint64_t seed;
+  if (getrandom(&seed, sizeof seed, 0) == (ssize_t)sizeof seed)
+    return seed;
+  /* No getrandom (old kernel, seccomp): still different per process. */
+  return (uint64_t)shim_now() * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+}
+
+static int open_internal(const char *path, int flags)
+{
+  int fd = open(path, flags | O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd >= 0 && shim_fd_mark_internal(fd) < 0) {
+    REAL(close)(fd);
+    return -EMFILE;
+  }
+  return fd < 0 ? -errno : fd;
+}
+
+static void close_internal(int *fd)
+{
+  if (*fd > STDERR_FILENO) {
+    shim_fd_forget(*fd);
+    REAL(close)(*fd);
+  }
+  *fd = -1;
+}
+
+static int start_failed(void)
+{
+  close_internal(&rt.timerfd);
+  close_internal(&rt.pcap_fd);
+  close_internal(&rt.log_fd);
+  rt.log_fd = STDERR_FILENO;
+  if (rt.st) {
+    mynet_stack_free(rt.st);
+    rt.st = NULL;
+  }
+  __atomic_store_n(&rt.state, RT_FAILED, __ATOMIC_RELEASE);
+  return -EAFNOSUPPORT;
+}
+
+/* Under the lock. */
+static int start_locked(void)
+{
+  pthread_once(&rt.config_once, load_config);
+  if (rt.config_rc < 0)
+    return start_failed();
+
+  if (rt.cfg.log_file[0]) {
+    int fd = open_internal(rt.cfg.log_file, O_APPEND);
+    if (fd < 0) {
+      snprintf(rt.err, sizeof rt.err, "MYNET_LOG_FILE: cannot open '%s': %s", rt.cfg.log_file,
+               strerror(-fd));
+      return start_failed();
+    }
+    rt.log_fd = fd;
+  }
+  if (rt.cfg.pcap[0]) {
+    int fd = open_internal(rt.cfg.pcap, O_TRUNC);
+    uint8_t hdr[MYNET_PCAP_FILE_HDR_LEN];
+    mynet_pcap_file_header(hdr, PCAP_SNAPLEN);
+    if (fd >= 0 && REAL(write)(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr)
+      fd = -errno;
+    if (fd < 0) {
+      snprintf(rt.err, sizeof rt.err, "MYNET_PCAP: cannot write '%s': %s", rt.cfg.pcap,
+               strerror(-fd));
+      return start_failed();
+    }
+    rt.pcap_fd = fd;
+  }
+
+  mynet_time now = shim_now();
+  struct timespec real;
+  clock_gettime(CLOCK_REALTIME, &real);
+  rt.unix_offset = (int64_t)real.tv_sec * 1000000 + real.tv_nsec / 1000 - now;
+
+  struct mynet_stack_params params = {
+      .seed = random_seed(),
+      .now = now,
+      .hooks =
+          {
+              .log_level = rt.cfg.log_level,
+              .log = hook_log,
+              .frame = rt.pcap_fd >= 0 ? hook_frame : NULL,
+          },
+  };
+  int r = mynet_stack_new(&params, &rt.st);
+  if (r < 0) {
+    rt.st = NULL;
+    snprintf(rt.err, sizeof rt.err, "cannot create the stack: %s", strerror(-r));
+    return start_failed();
+  }
+  if (mynet_stack_configure(rt.st, &rt.cfg, rt.err, sizeof rt.err) < 0)
+    return start_failed();
+
+  rt.nrx = mynet_stack_rx_fds(rt.st, rt.rx_fds, MAX_RX_FDS);
+  if (rt.nrx < 0 || rt.nrx > MAX_RX_FDS) {
+    snprintf(rt.err, sizeof rt.err, "the stack reports %d receive fds (at most %d handled)",
+             rt.nrx, MAX_RX_FDS);
+    return start_failed();
+  }
+  for (int i = 0; i < rt.nrx; i++)
+    shim_fd_mark_internal(rt.rx_fds[i]);
+
+  rt.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (rt.timerfd < 0 || shim_fd_mark_internal(rt.timerfd) < 0) {
+    snprintf(rt.err, sizeof rt.err, "timerfd_create: %s", strerror(errno));
+    return start_failed();
+  }
+  r = start_driver();
+  if (r < 0) {
+    snprintf(rt.err, sizeof rt.err, "cannot start the driver thread: %s", strerror(-r));
+    return start_failed();
+  }
+  rt.pid = getpid();
+  __atomic_store_n(&rt.state, RT_RUNNING, __ATOMIC_RELEASE);
+  shim_log(MYNET_LOG_INFO, "stack started (pid %d)", (int)rt.pid);
+  return 0;
+}
+
+/* On a bad configuration or device every AF_INET socket() fails with
+ * EAFNOSUPPORT ("address family not supported"), the kernel's answer when
+ * IPv4 is absent, after one line on stderr naming the problem.  Falling
+ * back to the kernel's stack instead would hide the error and send the
+ * program's traffic where the user did not ask. */
+int shim_start(void)
+{
+  int state = __atomic_load_n(&rt.state, __ATOMIC_ACQUIRE);
+  if (state == RT_IDLE) {
+    shim_lock();
+    if (rt.state == RT_IDLE)
+      start_locked();
+    shim_unlock();
+    state = __atomic_load_n(&rt.state, __ATOMIC_ACQUIRE);
+  }
+  if (state == RT_RUNNING)
+    return 0;
+  if (!__atomic_exchange_n(&rt.reported, 1, __ATOMIC_ACQ_REL))
+    log_line(STDERR_FILENO, rt.err);
+  return -EAFNOSUPPORT;
+}
+
+/* --- fork and exit ----------------------------------------------------- */
+
+static void atfork_prepare(void) { pthread_mutex_lock(&rt.lock); }
+
+static void atfork_parent(void) { pthread_mutex_unlock(&rt.lock); }
+
+/* The child has a copy of the stack but shares the parent's TAP: it must
+ * never poll or send on it, so the stack is abandoned here.  Sharing
+ * sockets with a child is a later issue (ROADMAP, phase 3). */
+static void atfork_child(void)
+{
+  pthread_mutex_init(&rt.lock, NULL);
+  if (rt.state != RT_RUNNING)
+    return;
+  rt.st = NULL;
+  shim_sock_forked();
+  snprintf(rt.err, sizeof rt.err,
+           "AF_INET sockets in a forked child are not supported yet (stack of pid %d)",
+           (int)rt.pid);
+  rt.reported = 0;
+  rt.state = RT_FAILED;
+}
+
+__attribute__((constructor)) static void shim_init(void)
+{
+  shim_resolve_real();
+  pthread_once(&rt.config_once, load_config);
+  pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+/* After the program's exit handlers: the kernel would close the program's
+ * sockets and go on delivering their data; we close them in the stack and
+ * keep driving it until nothing lingers or MYNET_LINGER has passed.  No fd
+ * is closed and nothing is freed, so a thread of the program still running
+ * (or the driver thread, which is left to die with the process) never
+ * touches freed memory. */
+__attribute__((destructor)) static void shim_fini(void)
+{
+  if (__atomic_load_n(&rt.state, __ATOMIC_ACQUIRE) != RT_RUNNING || getpid() != rt.pid)
+    return;
+  shim_lock();
+  shim_sock_release_all();
+  mynet_time end = shim_now() + rt.cfg.linger;
+  struct pollfd pfd[MAX_RX_FDS];
+  for (int i = 0; i < rt.nrx; i++)
+    pfd[i] = (struct pollfd){.fd = rt.rx_fds[i], .events = POLLIN};
+  for (;;) {
+    mynet_time now = shim_now();
+    mynet_stack_poll(rt.st, now);
+    if (!mynet_stack_lingering(rt.st) || now >= end)
+      break;
+    mynet_time until = mynet_stack_deadline(rt.st);
+    if (until > end)
+      until = end;
+    mynet_time wait = until > now ? until - now : 0;
+    struct timespec ts = {.tv_sec = wait / 1000000, .tv_nsec = (long)(wait % 1000000) * 1000};
+    shim_unlock();
+    REAL(ppoll)(pfd, (nfds_t)rt.nrx, &ts, NULL);
+    shim_lock();
+  }
+  shim_unlock();
+}

@@ -1,0 +1,42 @@
+/* The runtime: configuration, the stack and its lock, the driver thread,
+ * the log and pcap hooks, and what happens at exit and fork. */
+#ifndef SHIM_RUNTIME_H
+#define SHIM_RUNTIME_H
+
+#include <mynet/stack.h>
+#include <stdbool.h>
+
+/* Starts the stack on first use (configuration, TAP, driver thread).
+ * Returns 0, or -EAFNOSUPPORT if the configuration or the device is bad
+ * (reported once on stderr) or this is a forked child. */
+int shim_start(void);
+
+/* The stack once shim_start() has succeeded; NULL before, and in a forked
+ * child.  Use it only under the stack lock. */
+mynet_stack *shim_stack(void);
+
+/* The stack lock.  shim_lock() also hands the stack the current time.
+ * shim_unlock() runs what every call under the lock may have made due:
+ * loopback traffic and expired timers are processed inline, the timerfd is
+ * re-armed if the deadline moved, deferred socket notifications are
+ * delivered.  It preserves errno. */
+void shim_lock(void);
+void shim_unlock(void);
+
+/* True while this thread holds the stack lock: libc calls made by the
+ * stack itself (ioctl on a helper socket, close of its TAP) come back
+ * through our wrappers and must go straight to libc. */
+bool shim_inside(void);
+
+/* CLOCK_MONOTONIC in microseconds: the stack's time. */
+mynet_time shim_now(void);
+
+/* Absolute deadline for a timeout in microseconds: 0 means none
+ * (MYNET_TIME_NEVER), a negative value means already expired. */
+mynet_time shim_deadline_after(mynet_time timeout);
+
+/* "mynet: ..." to stderr or MYNET_LOG_FILE if level is enabled; the
+ * arguments are formatted only then. */
+void shim_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,34 @@
+/* A byte ring: TCP's send buffer (unacknowledged and unsent data, so
+ * segments are rebuilt from it on retransmission) and receive buffer
+ * (in-order data for the application, with out-of-order data written
+ * ahead of it at its offset). */
+#ifndef MN_CORE_RING_H
+#define MN_CORE_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mn_ring {
+  uint8_t *buf; /* allocated on first write, freed by mn_ring_free */
+  size_t cap;
+  size_t head; /* index of the first byte */
+  size_t len;  /* contiguous bytes from head */
+};
+
+/* Set the capacity; only while empty.  0 or -ENOMEM. */
+int mn_ring_init(struct mn_ring *r, size_t cap);
+void mn_ring_free(struct mn_ring *r);
+static inline size_t mn_ring_space(const struct mn_ring *r) { return r->cap - r->len; }
+/* Append up to n bytes; returns how many fitted. */
+size_t mn_ring_write(struct mn_ring *r, const void *src, size_t n);
+/* Write n bytes at offset off from head without changing len (off + n <=
+ * cap): out-of-order data waiting for the gap before it to fill. */
+void mn_ring_write_at(struct mn_ring *r, size_t off, const void *src, size_t n);
+/* Extend len over bytes already written with mn_ring_write_at. */
+void mn_ring_commit(struct mn_ring *r, size_t n);
+/* Copy n bytes starting off bytes after head (off + n <= len). */
+void mn_ring_peek(const struct mn_ring *r, size_t off, void *dst, size_t n);
+/* Drop n bytes from the front. */
+void mn_ring_discard(struct mn_ring *r, size_t n);
+
+#endif

@@ -1,0 +1,195 @@
+/* The TCP control block and the functions the TCP files share.  Variable
+ * names follow RFC 9293 (snd_una, snd_nxt, rcv_nxt, snd_wl1...). */
+#ifndef MN_TCP_IMPL_H
+#define MN_TCP_IMPL_H
+
+#include "core/ring.h"
+#include "core/timer.h"
+#include "socket_impl.h"
+#include "transport/tcp.h"
+#include "transport/tcp_cc.h"
+#include "transport/tcp_fsm.h"
+#include "transport/tcp_seq.h"
+#include "transport/tcp_seqset.h"
+#include "wire/tcp.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Linux's constants where the RFCs leave a choice, so behaviour compares
+ * one to one with the kernel. */
+#define MN_TCP_RTO_MIN MYNET_MS(200)   /* RFC 6298 says 1 s; Linux uses 200 ms */
+#define MN_TCP_RTO_MAX MYNET_SEC(120)
+#define MN_TCP_RTO_INIT MYNET_SEC(1)   /* RFC 6298 2.1 */
+#define MN_TCP_DELACK MYNET_MS(40)     /* Linux's minimum delayed-ACK time */
+#define MN_TCP_MSL MYNET_SEC(30)       /* TIME_WAIT lasts 2*MSL = 60 s, as on Linux */
+#define MN_TCP_FIN_TIMEOUT MYNET_SEC(60) /* orphaned FIN_WAIT_2 */
+#define MN_TCP_SYN_RETRIES 6
+#define MN_TCP_SYNACK_RETRIES 5
+#define MN_TCP_RETRIES2 15
+#define MN_TCP_ORPHAN_RETRIES 8
+#define MN_TCP_KEEPIDLE MYNET_SEC(7200)
+#define MN_TCP_KEEPINTVL MYNET_SEC(75)
+#define MN_TCP_KEEPCNT 9
+#define MN_TCP_DEFAULT_MSS 536 /* RFC 9293 3.7.1 without an MSS option */
+#define MN_TCP_INIT_CWND_SEGS 10 /* RFC 6928 */
+#define MN_TCP_WSCALE 7           /* what Linux offers by default */
+#define MN_TCP_MAX_TIME_WAIT 4096
+#define MN_TCP_CHALLENGE_ACK_PER_SEC 1000 /* RFC 5961 10 */
+#define MN_TCP_DUPTHRESH 3
+/* Default buffer sizes: Linux starts at tcp_rmem[1] = 128 KiB and grows;
+ * with no autotuning yet we start larger so a LAN transfer is not
+ * window-limited. */
+#define MN_TCP_RCVBUF_DEFAULT (1024 * 1024)
+#define MN_TCP_SNDBUF_DEFAULT (1024 * 1024)
+
+/* What connect() remembers beside the TCP state, as the kernel's socket
+ * state does: it decides between EINPROGRESS, EALREADY, 0 and EISCONN. */
+enum mn_tcp_connect_state { MN_SS_UNCONNECTED, MN_SS_CONNECTING, MN_SS_CONNECTED };
+
+struct mn_tcp_sock {
+  struct mynet_sock sk;
+  enum mn_tcp_state state;
+  enum mn_tcp_connect_state ss;
+  bool hashed;         /* in the connection or listener table */
+  bool proto_ref;      /* the protocol's reference on sk is held */
+  struct mn_tcp_sock *hnext; /* connection hash chain, or listener list */
+
+  /* Passive open: the listener, and its queues of children. */
+  struct mn_tcp_sock *listener;
+  struct mn_tcp_sock *aq_next; /* accept queue link */
+  struct mn_tcp_sock *aq_head, *aq_tail;
+  int aq_len, syn_len, backlog;
+
+  /* Send sequence space (RFC 9293 3.3.1). */
+  uint32_t iss, snd_una, snd_nxt, snd_max;
+  uint32_t snd_wnd, snd_wl1, snd_wl2, max_sndwnd;
+  uint8_t snd_wscale, rcv_wscale;
+  bool ws_ok, ts_ok, sack_ok;
+  uint16_t peer_mss; /* from the peer's SYN */
+  uint16_t mss;      /* payload bytes per segment we send, options excluded */
+  uint16_t adv_mss;  /* what we advertise */
+  struct mn_ring snd;   /* bytes from snd_una on, sent or not */
+  bool fin_queued;      /* the application is done sending */
+  bool rst_on_close;
+
+  /* Receive sequence space. */
+  uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
+  struct mn_ring rcv;             /* in-order bytes, then out-of-order ones at their offset */
+  struct mn_seqset ofo;           /* out-of-order ranges above rcv_nxt */
+  bool rcv_shut;                  /* FIN received or SHUT_RD: reads end at the data */
+  bool snd_shut;                  /* SHUT_WR or close: writes fail with EPIPE */
+  bool done;                      /* closed after reset or orderly end: reads give 0 */
+
+  /* RFC 7323 timestamps. */
+  uint32_t ts_recent, ts_offset, last_ack_sent;
+
+  /* RFC 6298 round-trip estimation, in microseconds. */
+  mynet_time srtt, rttvar, rto;
+  int backoff;
+  bool rtt_timing;
+  uint32_t rtt_seq;
+  mynet_time rtt_start;
+  mynet_time last_rcv; /* for keepalive idle time */
+  mynet_time first_unacked_at; /* TCP_USER_TIMEOUT reference */
+
+  /* Congestion control (RFC 5681, 6582, 6675). */
+  const struct mn_tcp_cc_ops *cc;
+  struct mn_cubic cubic;
+  uint32_t cwnd, ssthresh;
+  int dupacks;
+  bool in_recovery;
+  uint32_t recover;  /* RecoveryPoint / NewReno "recover" */
+  uint32_t high_rxt; /* RFC 6675 HighRxt */
+  struct mn_seqset sacked; /* the scoreboard */
+  uint32_t prr_delivered;
+
+  /* Delayed ACK (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3). */
+  int unacked_segs;
+  bool ack_now;
+  bool quickack;
+
+  /* Timers. */
+  struct mn_timer t_rexmt;   /* retransmission, or persist when the window is zero */
+  bool persist;              /* t_rexmt is the persist timer */
+  int rexmt_count;
+  struct mn_timer t_delack;
+  struct mn_timer t_keep;    /* keepalive, connection establishment, FIN_WAIT_2, TIME_WAIT */
+  int keep_probes;
+
+  /* Options. */
+  bool nodelay, cork, keepalive_on;
+  mynet_time keepidle, keepintvl;
+  int keepcnt;
+  mynet_time user_timeout;
+  int soft_error;
+  int syn_retries;
+  bool user_mss_set;
+  uint16_t user_mss;
+};
+
+struct mn_tcp_table {
+  struct mn_tcp_sock **conn; /* hash of connections by 4-tuple */
+  size_t conn_buckets;
+  struct mn_tcp_sock *listeners;
+  uint64_t secret[2]; /* RFC 6528 / 6056 key */
+  uint32_t port_counter;
+  int time_wait_count;
+  int challenge_tokens;
+  mynet_time challenge_second;
+  uint64_t bound_count;
+};
+
+static inline struct mn_tcp_sock *tcp_of(struct mynet_sock *s) { return (struct mn_tcp_sock *)s; }
+
+/* tcp.c */
+void mn_tcp_set_state(struct mn_tcp_sock *tp, enum mn_tcp_state s);
+void mn_tcp_hash(struct mn_tcp_sock *tp);
+void mn_tcp_unhash(struct mn_tcp_sock *tp);
+struct mn_tcp_sock *mn_tcp_lookup(struct mynet_stack *st, uint32_t laddr, uint16_t lport,
+                                  uint32_t raddr, uint16_t rport);
+struct mn_tcp_sock *mn_tcp_lookup_listener(struct mynet_stack *st, uint32_t laddr, uint16_t lport);
+struct mn_tcp_sock *mn_tcp_new_child(struct mn_tcp_sock *listener);
+uint32_t mn_tcp_isn(struct mynet_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                    uint16_t rport);
+/* The connection is over: unhash, stop timers, wake the owner, drop the
+ * protocol's reference (which may free tp: touch nothing after). */
+void mn_tcp_close_final(struct mn_tcp_sock *tp);
+/* Abort with an error for the application (0 = none): RST already sent
+ * or not needed. */
+void mn_tcp_drop(struct mn_tcp_sock *tp, int err);
+void mn_tcp_enter_established(struct mn_tcp_sock *tp);
+void mn_tcp_setup_mss(struct mn_tcp_sock *tp);
+uint32_t mn_tcp_rcv_window(const struct mn_tcp_sock *tp);
+void mn_tcp_reset_timers(struct mn_tcp_sock *tp);
+
+/* tcp_output.c */
+/* Send what the windows, Nagle and the state allow, and any ACK owed. */
+void mn_tcp_output(struct mn_tcp_sock *tp);
+/* Send one segment now; data comes from the send ring at seq. */
+int mn_tcp_send_segment(struct mn_tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t len);
+void mn_tcp_send_ack(struct mn_tcp_sock *tp);
+/* RST in reply to a segment that has no connection (RFC 9293 3.10.7.1). */
+void mn_tcp_send_rst_for(struct mynet_stack *st, const struct mn_ipv4_hdr *ip,
+                         const struct mn_tcp_hdr *th, uint32_t seglen);
+void mn_tcp_send_rst(struct mn_tcp_sock *tp);
+/* A challenge ACK (RFC 5961), rate limited across the stack. */
+void mn_tcp_send_challenge_ack(struct mn_tcp_sock *tp);
+uint32_t mn_tcp_ts_now(const struct mn_tcp_sock *tp);
+void mn_tcp_retransmit_lost(struct mn_tcp_sock *tp);
+
+/* tcp_timer.c */
+void mn_tcp_timers_init(struct mn_tcp_sock *tp);
+void mn_tcp_arm_rexmt(struct mn_tcp_sock *tp);
+void mn_tcp_arm_persist(struct mn_tcp_sock *tp);
+void mn_tcp_cancel_rexmt(struct mn_tcp_sock *tp);
+void mn_tcp_arm_delack(struct mn_tcp_sock *tp);
+void mn_tcp_arm_keepalive(struct mn_tcp_sock *tp);
+void mn_tcp_arm_keep(struct mn_tcp_sock *tp, mynet_time after);
+void mn_tcp_rtt_sample(struct mn_tcp_sock *tp, mynet_time rtt);
+void mn_tcp_enter_time_wait(struct mn_tcp_sock *tp);
+
+/* tcp_input.c helpers used by tcp.c */
+void mn_tcp_schedule_ack(struct mn_tcp_sock *tp);
+
+#endif

@@ -1,0 +1,640 @@
+/* TCP input: RFC 9293 3.10.7 "SEGMENT ARRIVES", step by step, with the
+ * RFC 5961 and RFC 7323 checks in the places those documents put them.
+ * Every rejected segment is counted and dropped; none is an error. */
+#include "transport/tcp_impl.h"
+
+#include "net/ipv4.h"
+#include "stack_impl.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* What one arriving segment is, parsed once. */
+struct seg {
+  const struct mn_ipv4_hdr *ip;
+  struct mn_tcp_hdr th;
+  const uint8_t *data;
+  uint32_t len;    /* payload bytes */
+  uint32_t seglen; /* len + SYN + FIN */
+};
+
+static void take_options_from_syn(struct mn_tcp_sock *tp, const struct seg *sg)
+{
+  const struct mn_tcp_opts *o = &sg->th.opt;
+  tp->peer_mss = o->mss_set && o->mss ? o->mss : MN_TCP_DEFAULT_MSS;
+  tp->ws_ok = o->ws_set;
+  tp->snd_wscale = o->ws_set ? o->wscale : 0;
+  tp->sack_ok = o->sack_ok;
+  tp->ts_ok = o->ts_set;
+  if (o->ts_set)
+    tp->ts_recent = o->tsval;
+}
+
+static void rtt_from_ack(struct mn_tcp_sock *tp, const struct seg *sg)
+{
+  struct mynet_stack *st = tp->sk.st;
+  if (tp->ts_ok && sg->th.opt.ts_set && sg->th.opt.tsecr) {
+    /* RFC 7323 4.1: every ACK with an echoed timestamp is a sample. */
+    uint32_t ms = mn_tcp_ts_now(tp) - sg->th.opt.tsecr;
+    if (ms < 60000)
+      mn_tcp_rtt_sample(tp, MYNET_MS(ms) > 0 ? MYNET_MS(ms) : 500);
+  } else if (tp->rtt_timing && SEQ_GT(sg->th.ack, tp->rtt_seq)) {
+    tp->rtt_timing = false;
+    mn_tcp_rtt_sample(tp, st->now - tp->rtt_start);
+  }
+}
+
+/* ---- LISTEN (3.10.7.2) ---- */
+
+static void listen_input(struct mn_tcp_sock *l, const struct seg *sg)
+{
+  struct mynet_stack *st = l->sk.st;
+  const struct mn_tcp_hdr *th = &sg->th;
+  if (th->flags & MN_TCP_RST)
+    return;
+  if (th->flags & MN_TCP_ACK) {
+    mn_tcp_send_rst_for(st, sg->ip, th, sg->seglen);
+    return;
+  }
+  if (!(th->flags & MN_TCP_SYN))
+    return;
+  /* The kernel's limits: the accept queue holds backlog + 1, the SYN
+   * queue a little more.  No SYN cookies: a full queue drops the SYN
+   * and the client retries. */
+  int syn_max = l->backlog * 2 > 16 ? l->backlog * 2 : 16;
+  if (l->aq_len > l->backlog || l->syn_len >= syn_max) {
+    st->ctr.tcp_listen_drops++;
+    return;
+  }
+  struct mn_tcp_sock *tp = mn_tcp_new_child(l);
+  if (!tp) {
+    st->ctr.tcp_listen_drops++;
+    return;
+  }
+  tp->sk.laddr = sg->ip->dst;
+  tp->sk.lport = th->dport;
+  tp->sk.raddr = sg->ip->src;
+  tp->sk.rport = th->sport;
+  tp->irs = th->seq;
+  tp->rcv_nxt = th->seq + 1;
+  take_options_from_syn(tp, sg);
+  if (!tp->ws_ok)
+    tp->rcv_wscale = 0;
+  tp->snd_wnd = th->win; /* never scaled in a SYN */
+  tp->max_sndwnd = tp->snd_wnd;
+  tp->snd_wl1 = th->seq;
+  tp->iss = mn_tcp_isn(st, tp->sk.laddr, tp->sk.lport, tp->sk.raddr, tp->sk.rport);
+  tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+  tp->snd_wl2 = tp->iss;
+  tp->ts_offset = (uint32_t)(tp->iss * 2654435761u);
+  tp->last_rcv = st->now;
+  mn_tcp_setup_mss(tp);
+  mn_tcp_set_state(tp, MN_TCPS_SYN_RECEIVED);
+  mn_tcp_hash(tp);
+  st->ctr.tcp_passive_opens++;
+  mn_tcp_output(tp);
+}
+
+/* ---- SYN-SENT (3.10.7.3) ---- */
+
+static void syn_sent_input(struct mn_tcp_sock *tp, const struct seg *sg)
+{
+  struct mynet_stack *st = tp->sk.st;
+  const struct mn_tcp_hdr *th = &sg->th;
+  bool ack_ok = false;
+  if (th->flags & MN_TCP_ACK) {
+    if (SEQ_LEQ(th->ack, tp->iss) || SEQ_GT(th->ack, tp->snd_max)) {
+      if (!(th->flags & MN_TCP_RST))
+        mn_tcp_send_rst_for(st, sg->ip, th, sg->seglen);
+      return;
+    }
+    ack_ok = true;
+  }
+  if (th->flags & MN_TCP_RST) {
+    /* RFC 5961 3.2: in SYN-SENT a reset counts only with an acceptable ACK. */
+    if (ack_ok) {
+      st->ctr.tcp_attempt_fails++;
+      mn_tcp_drop(tp, ECONNREFUSED);
+    }
+    return;
+  }
+  if (!(th->flags & MN_TCP_SYN))
+    return;
+  tp->irs = th->seq;
+  tp->rcv_nxt = th->seq + 1;
+  take_options_from_syn(tp, sg);
+  if (!tp->ws_ok)
+    tp->rcv_wscale = 0;
+  tp->last_rcv = st->now;
+  if (ack_ok) {
+    tp->snd_una = th->ack;
+    tp->snd_wnd = th->win; /* unscaled in a SYN-ACK (RFC 7323 2.2) */
+    tp->max_sndwnd = tp->snd_wnd;
+    tp->snd_wl1 = th->seq;
+    tp->snd_wl2 = th->ack;
+    rtt_from_ack(tp, sg);
+    tp->backoff = 0;
+    tp->rexmt_count = 0;
+    tp->first_unacked_at = 0;
+    mn_tcp_cancel_rexmt(tp);
+    mn_tcp_enter_established(tp);
+    tp->ack_now = true;
+    mn_tcp_output(tp);
+    return;
+  }
+  /* Simultaneous open (RFC 9293 3.5, figure 7). */
+  tp->snd_wnd = th->win;
+  tp->max_sndwnd = tp->snd_wnd;
+  tp->snd_wl1 = th->seq;
+  mn_tcp_set_state(tp, MN_TCPS_SYN_RECEIVED);
+  tp->snd_nxt = tp->iss;
+  mn_tcp_output(tp);
+}
+
+/* ---- synchronized states ---- */
+
+static bool seq_acceptable(const struct mn_tcp_sock *tp, const struct seg *sg)
+{
+  uint32_t wnd = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+  uint32_t seq = sg->th.seq;
+  if (sg->seglen == 0) {
+    if (wnd == 0)
+      return seq == tp->rcv_nxt;
+    return SEQ_GEQ(seq, tp->rcv_nxt) && SEQ_LT(seq, tp->rcv_nxt + wnd);
+  }
+  if (wnd == 0)
+    return false;
+  uint32_t last = seq + sg->seglen - 1;
+  return (SEQ_GEQ(seq, tp->rcv_nxt) && SEQ_LT(seq, tp->rcv_nxt + wnd)) ||
+         (SEQ_GEQ(last, tp->rcv_nxt) && SEQ_LT(last, tp->rcv_nxt + wnd));
+}
+
+static void process_fin(struct mn_tcp_sock *tp)
+{
+  tp->rcv_nxt++;
+  tp->rcv_shut = true;
+  tp->ack_now = true;
+  switch (tp->state) {
+  case MN_TCPS_SYN_RECEIVED:
+  case MN_TCPS_ESTABLISHED:
+    mn_tcp_set_state(tp, MN_TCPS_CLOSE_WAIT);
+    break;
+  case MN_TCPS_FIN_WAIT_1:
+    mn_tcp_set_state(tp, MN_TCPS_CLOSING);
+    break;
+  case MN_TCPS_FIN_WAIT_2:
+    mn_tcp_send_ack(tp);
+    mn_tcp_enter_time_wait(tp);
+    break;
+  default:
+    break;
+  }
+  mn_sock_wake(&tp->sk);
+}
+
+/* Move out-of-order data that the new rcv_nxt reaches into the in-order
+ * part of the ring. */
+static void pull_ofo(struct mn_tcp_sock *tp)
+{
+  while (tp->ofo.n && SEQ_LEQ(tp->ofo.r[0].start, tp->rcv_nxt)) {
+    uint32_t end = tp->ofo.r[0].end;
+    if (SEQ_GT(end, tp->rcv_nxt)) {
+      mn_ring_commit(&tp->rcv, end - tp->rcv_nxt);
+      tp->rcv_nxt = end;
+    }
+    mn_seqset_trim(&tp->ofo, tp->rcv_nxt);
+    /* RFC 5681 4.2: ACK at once when a segment fills a hole. */
+    tp->ack_now = true;
+  }
+}
+
+static void data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data, uint32_t len,
+                       const struct seg *sg)
+{
+  struct mynet_stack *st = tp->sk.st;
+  size_t space = tp->rcv.cap - tp->rcv.len;
+  if (seq == tp->rcv_nxt) {
+    uint32_t n = len < space ? len : (uint32_t)space;
+    mn_ring_write(&tp->rcv, data, n);
+    tp->rcv_nxt += n;
+    bool had_ofo = tp->ofo.n > 0;
+    pull_ofo(tp);
+    if (had_ofo)
+      tp->ack_now = true;
+    /* RFC 9293 3.8.6.3: ACK at least every second full-sized segment;
+     * the rest waits for the delayed-ACK timer. */
+    if (n >= tp->adv_mss - 40u || n >= tp->mss)
+      tp->unacked_segs += 1;
+    else
+      tp->unacked_segs += 1;
+    if (tp->unacked_segs >= 2 || tp->quickack)
+      tp->ack_now = true;
+    mn_sock_wake(&tp->sk);
+    return;
+  }
+  /* Out of order: keep it at its offset and ACK at once (a duplicate ACK
+   * with SACK blocks, RFC 5681 4.2, RFC 2018 4). */
+  uint32_t off = seq - tp->rcv_nxt;
+  if (off >= space) {
+    tp->ack_now = true;
+    return;
+  }
+  uint32_t n = len < space - off ? len : (uint32_t)(space - off);
+  if (mn_seqset_add(&tp->ofo, seq, seq + n)) {
+    mn_ring_write_at(&tp->rcv, tp->rcv.len + off, data, n);
+    st->ctr.tcp_ofo_queued++;
+  }
+  tp->ack_now = true;
+  (void)sg;
+}
+
+/* RFC 5681 2: a duplicate ACK. */
+static bool is_dupack(const struct mn_tcp_sock *tp, const struct seg *sg, uint32_t new_wnd)
+{
+  return sg->th.ack == tp->snd_una && sg->len == 0 &&
+         !(sg->th.flags & (MN_TCP_SYN | MN_TCP_FIN)) && new_wnd == tp->snd_wnd &&
+         tp->snd_max != tp->snd_una;
+}
+
+static void enter_recovery(struct mn_tcp_sock *tp)
+{
+  struct mynet_stack *st = tp->sk.st;
+  st->ctr.tcp_fast_retrans++;
+  tp->in_recovery = true;
+  tp->recover = tp->snd_max;
+  tp->ssthresh = tp->cc->ssthresh(tp, st->now);
+  tp->rtt_timing = false;
+  uint32_t len = MN_MIN((uint32_t)tp->mss, (uint32_t)tp->snd.len);
+  if (len)
+    mn_tcp_send_segment(tp, tp->snd_una, MN_TCP_ACK, len);
+  if (tp->sack_ok) {
+    /* RFC 6675 5 step (4.2)-(4.4). */
+    tp->high_rxt = tp->snd_una + len;
+    tp->cwnd = tp->ssthresh;
+  } else {
+    /* RFC 6582 3.2 step 2-3. */
+    tp->cwnd = tp->ssthresh + MN_TCP_DUPTHRESH * tp->mss;
+  }
+  mn_tcp_arm_rexmt(tp);
+}
+
+/* Step five: the ACK field.  Returns false if the segment must be
+ * dropped (or the connection went away). */
+static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed)
+{
+  struct mynet_stack *st = tp->sk.st;
+  const struct mn_tcp_hdr *th = &sg->th;
+  if (tp->state == MN_TCPS_SYN_RECEIVED) {
+    if (SEQ_LEQ(th->ack, tp->snd_una) || SEQ_GT(th->ack, tp->snd_max)) {
+      mn_tcp_send_rst_for(st, sg->ip, th, sg->seglen);
+      return false;
+    }
+    tp->snd_wnd = (uint32_t)th->win << tp->snd_wscale;
+    tp->max_sndwnd = tp->snd_wnd;
+    tp->snd_wl1 = th->seq;
+    tp->snd_wl2 = th->ack;
+    tp->backoff = 0;
+    tp->rexmt_count = 0;
+    mn_tcp_enter_established(tp);
+    struct mn_tcp_sock *l = tp->listener;
+    if (l) {
+      /* From the SYN queue to the accept queue. */
+      l->syn_len--;
+      tp->ss = MN_SS_CONNECTED;
+      tp->aq_next = NULL;
+      if (l->aq_tail)
+        l->aq_tail->aq_next = tp;
+      else
+        l->aq_head = tp;
+      l->aq_tail = tp;
+      l->aq_len++;
+      mn_sock_wake(&l->sk);
+    }
+  }
+  /* RFC 5961 5.2: an ACK for data never sent, or for data so old it is
+   * outside any window we had, draws an ACK and is dropped. */
+  if (SEQ_GT(th->ack, tp->snd_max)) {
+    mn_tcp_send_ack(tp);
+    return false;
+  }
+  if (SEQ_LT(th->ack, tp->snd_una - tp->max_sndwnd)) {
+    mn_tcp_send_challenge_ack(tp);
+    return false;
+  }
+  uint32_t new_wnd = (uint32_t)th->win << tp->snd_wscale;
+  bool dup = is_dupack(tp, sg, new_wnd);
+  /* Record SACK blocks (RFC 2018) that fall inside what is outstanding. */
+  if (tp->sack_ok) {
+    for (int i = 0; i < th->opt.nsack; i++) {
+      uint32_t left = th->opt.sack[i].left, right = th->opt.sack[i].right;
+      if (SEQ_GT(left, tp->snd_una) && SEQ_LT(left, right) && SEQ_LEQ(right, tp->snd_max))
+        mn_seqset_add(&tp->sacked, left, right);
+    }
+  }
+  /* Window update (RFC 9293 3.10.7.4, SND.WL1/WL2 rule). */
+  if (SEQ_LT(tp->snd_wl1, th->seq) ||
+      (tp->snd_wl1 == th->seq && SEQ_LEQ(tp->snd_wl2, th->ack))) {
+    bool opened = tp->snd_wnd == 0 && new_wnd > 0;
+    tp->snd_wnd = new_wnd;
+    tp->snd_wl1 = th->seq;
+    tp->snd_wl2 = th->ack;
+    if (new_wnd > tp->max_sndwnd)
+      tp->max_sndwnd = new_wnd;
+    if (opened && tp->persist) {
+      mn_tcp_cancel_rexmt(tp);
+      tp->backoff = 0;
+    }
+  }
+  uint32_t acked = SEQ_GT(th->ack, tp->snd_una) ? th->ack - tp->snd_una : 0;
+  if (acked) {
+    rtt_from_ack(tp, sg);
+    /* Sequence space: the SYN (if still unacknowledged), the data, then
+     * our FIN. */
+    uint32_t data = acked;
+    if (tp->snd_una == tp->iss)
+      data--;
+    bool fin_acked = false;
+    if (tp->fin_queued && data > tp->snd.len) {
+      fin_acked = true;
+      data = (uint32_t)tp->snd.len;
+    }
+    mn_ring_discard(&tp->snd, data);
+    tp->snd_una = th->ack;
+    if (SEQ_LT(tp->snd_nxt, tp->snd_una))
+      tp->snd_nxt = tp->snd_una;
+    if (SEQ_LT(tp->high_rxt, tp->snd_una))
+      tp->high_rxt = tp->snd_una;
+    mn_seqset_trim(&tp->sacked, tp->snd_una);
+    tp->backoff = 0;
+    tp->rexmt_count = 0;
+    if (tp->snd_una == tp->snd_max) {
+      mn_tcp_cancel_rexmt(tp);
+      tp->first_unacked_at = 0;
+    } else {
+      /* RFC 6298 5.3: restart the timer when new data is acknowledged. */
+      mn_tcp_arm_rexmt(tp);
+      tp->first_unacked_at = st->now;
+    }
+    if (tp->in_recovery) {
+      if (SEQ_GEQ(th->ack, tp->recover)) {
+        /* Full acknowledgment: recovery is over (RFC 6582 3.2 step 3,
+         * RFC 6675 5). */
+        tp->in_recovery = false;
+        tp->dupacks = 0;
+        uint32_t flight = tp->snd_max - tp->snd_una;
+        tp->cwnd = tp->sack_ok ? tp->ssthresh : MN_MIN(tp->ssthresh, flight + tp->mss);
+      } else if (!tp->sack_ok) {
+        /* Partial acknowledgment (RFC 6582 3.2 step 5). */
+        uint32_t len = MN_MIN((uint32_t)tp->mss, (uint32_t)tp->snd.len);
+        if (len)
+          mn_tcp_send_segment(tp, tp->snd_una, MN_TCP_ACK, len);
+        tp->cwnd = tp->cwnd > acked ? tp->cwnd - acked + tp->mss : tp->mss;
+      }
+    } else {
+      tp->dupacks = 0;
+      tp->cc->on_ack(tp, acked, st->now);
+    }
+    mn_sock_wake(&tp->sk);
+    if (fin_acked) {
+      switch (tp->state) {
+      case MN_TCPS_FIN_WAIT_1:
+        mn_tcp_set_state(tp, MN_TCPS_FIN_WAIT_2);
+        mn_tcp_cancel_rexmt(tp);
+        if (tp->sk.user_closed)
+          mn_tcp_arm_keep(tp, MN_TCP_FIN_TIMEOUT);
+        mn_sock_wake(&tp->sk);
+        break;
+      case MN_TCPS_CLOSING:
+        mn_tcp_enter_time_wait(tp);
+        break;
+      case MN_TCPS_LAST_ACK:
+        mn_tcp_close_final(tp);
+        *closed = true;
+        return false;
+      default:
+        break;
+      }
+    }
+  } else if (dup) {
+    tp->dupacks++;
+    if (tp->in_recovery) {
+      if (!tp->sack_ok)
+        tp->cwnd += tp->mss; /* RFC 6582 3.2 step 4: inflate */
+    } else if (tp->dupacks == MN_TCP_DUPTHRESH) {
+      enter_recovery(tp);
+    }
+  }
+  return true;
+}
+
+static void sync_input(struct mn_tcp_sock *tp, const struct seg *sg_in)
+{
+  struct mynet_stack *st = tp->sk.st;
+  struct seg sg = *sg_in;
+  struct mn_tcp_hdr *th = &sg.th;
+
+  /* A retransmitted SYN in SYN-RECEIVED: the SYN-ACK was lost. */
+  if (tp->state == MN_TCPS_SYN_RECEIVED && (th->flags & MN_TCP_SYN) &&
+      !(th->flags & MN_TCP_ACK) && th->seq == tp->irs) {
+    tp->snd_nxt = tp->iss;
+    mn_tcp_output(tp);
+    return;
+  }
+
+  /* RFC 7323 5.3: PAWS. */
+  if (tp->ts_ok && th->opt.ts_set && !(th->flags & MN_TCP_RST) &&
+      SEQ_LT(th->opt.tsval, tp->ts_recent)) {
+    st->ctr.tcp_paws_drops++;
+    mn_tcp_send_ack(tp);
+    return;
+  }
+
+  /* Step one: is the segment inside the window? */
+  if (!seq_acceptable(tp, &sg)) {
+    if (!(th->flags & MN_TCP_RST))
+      mn_tcp_send_ack(tp);
+    return;
+  }
+  tp->last_rcv = st->now;
+  tp->keep_probes = 0;
+
+  /* RFC 7323 4.3: remember the timestamp to echo. */
+  if (tp->ts_ok && th->opt.ts_set && SEQ_LEQ(th->seq, tp->last_ack_sent) &&
+      SEQ_GEQ(th->opt.tsval, tp->ts_recent))
+    tp->ts_recent = th->opt.tsval;
+
+  /* Step two: RST (RFC 5961 3.2: only an exact match resets; anything
+   * else in the window gets a challenge ACK). */
+  if (th->flags & MN_TCP_RST) {
+    if (th->seq != tp->rcv_nxt) {
+      mn_tcp_send_challenge_ack(tp);
+      return;
+    }
+    int err = ECONNRESET;
+    if (tp->state == MN_TCPS_SYN_RECEIVED)
+      err = tp->listener ? 0 : ECONNREFUSED;
+    else if (tp->state >= MN_TCPS_CLOSING && tp->state != MN_TCPS_FIN_WAIT_2)
+      err = 0;
+    mn_tcp_drop(tp, err);
+    return;
+  }
+
+  /* Step four: a SYN in a synchronized state (RFC 5961 4.2). */
+  if (th->flags & MN_TCP_SYN) {
+    mn_tcp_send_challenge_ack(tp);
+    return;
+  }
+
+  /* Trim what lies before rcv_nxt or beyond the window. */
+  uint32_t seq = th->seq;
+  const uint8_t *data = sg.data;
+  uint32_t len = sg.len;
+  bool fin = th->flags & MN_TCP_FIN;
+  if (SEQ_LT(seq, tp->rcv_nxt)) {
+    uint32_t dup = tp->rcv_nxt - seq;
+    if (dup >= len) {
+      /* Entirely old data: the peer missed our ACK; repeat it at once. */
+      if (len)
+        tp->ack_now = true;
+      if (dup > len)
+        fin = fin && seq + len == tp->rcv_nxt - 1 ? false : fin;
+      data += len;
+      len = 0;
+      if (fin && seq + sg.len != tp->rcv_nxt)
+        fin = false;
+    } else {
+      data += dup;
+      len -= dup;
+    }
+    seq = tp->rcv_nxt;
+  }
+  uint32_t wnd_edge = tp->rcv_nxt + (uint32_t)(tp->rcv.cap - tp->rcv.len);
+  if (len && SEQ_GT(seq + len, wnd_edge)) {
+    len = SEQ_GT(wnd_edge, seq) ? wnd_edge - seq : 0;
+    fin = false;
+  }
+
+  /* Step five: the ACK. */
+  if (!(th->flags & MN_TCP_ACK))
+    return;
+  bool closed = false;
+  if (!ack_input(tp, &sg, &closed) || closed)
+    return;
+  if (tp->state == MN_TCPS_CLOSED)
+    return;
+
+  /* Step seven: data. */
+  if (len) {
+    switch (tp->state) {
+    case MN_TCPS_ESTABLISHED:
+    case MN_TCPS_FIN_WAIT_1:
+    case MN_TCPS_FIN_WAIT_2:
+      if (tp->sk.user_closed) {
+        /* The application is gone and cannot read this: reset, as the
+         * kernel does for data arriving after close(). */
+        mn_tcp_send_rst(tp);
+        mn_tcp_drop(tp, 0);
+        return;
+      }
+      data_input(tp, seq, data, len, &sg);
+      break;
+    default:
+      break; /* the peer already sent its FIN: ignore */
+    }
+  }
+
+  /* Step eight: FIN, once everything before it has arrived. */
+  if (fin && seq + len == tp->rcv_nxt && !MN_TCPS_HAVE_RCVD_FIN(tp->state)) {
+    process_fin(tp);
+    if (tp->state == MN_TCPS_CLOSED)
+      return;
+  } else if (fin && MN_TCPS_HAVE_RCVD_FIN(tp->state)) {
+    tp->ack_now = true; /* a retransmitted FIN: our ACK was lost */
+    if (tp->state == MN_TCPS_TIME_WAIT)
+      mn_tcp_arm_keep(tp, 2 * MN_TCP_MSL);
+  }
+
+  if (tp->state == MN_TCPS_TIME_WAIT) {
+    if (tp->ack_now)
+      mn_tcp_send_ack(tp);
+    return;
+  }
+  mn_tcp_output(tp);
+  if (tp->ack_now)
+    mn_tcp_send_ack(tp);
+  if (tp->unacked_segs)
+    mn_tcp_arm_delack(tp);
+}
+
+void mn_tcp_schedule_ack(struct mn_tcp_sock *tp)
+{
+  tp->ack_now = true;
+  mn_tcp_output(tp);
+}
+
+void mn_tcp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ipv4_hdr *ip)
+{
+  st->ctr.tcp_in_segs++;
+  struct seg sg = {.ip = ip};
+  if (mn_tcp_parse(p->data, p->len, ip->src, ip->dst, &sg.th) != MN_PARSE_OK ||
+      mn_ipv4_is_broadcast(st, ip->dst) || (ip->dst >> 28) == 0xe) {
+    st->ctr.tcp_in_errs++;
+    mn_pbuf_free(p);
+    return;
+  }
+  sg.data = p->data + sg.th.hdr_len;
+  sg.len = p->len - sg.th.hdr_len;
+  sg.seglen = sg.len + ((sg.th.flags & MN_TCP_SYN) ? 1 : 0) + ((sg.th.flags & MN_TCP_FIN) ? 1 : 0);
+
+  struct mn_tcp_sock *tp = mn_tcp_lookup(st, ip->dst, sg.th.dport, ip->src, sg.th.sport);
+  /* A new SYN may take over a connection in TIME_WAIT if it starts
+   * above the old one (RFC 9293 3.6.1, RFC 6191). */
+  if (tp && tp->state == MN_TCPS_TIME_WAIT && (sg.th.flags & MN_TCP_SYN) &&
+      !(sg.th.flags & (MN_TCP_ACK | MN_TCP_RST)) && SEQ_GT(sg.th.seq, tp->rcv_nxt)) {
+    mn_tcp_close_final(tp);
+    tp = NULL;
+  }
+  if (!tp) {
+    struct mn_tcp_sock *l = mn_tcp_lookup_listener(st, ip->dst, sg.th.dport);
+    if (l)
+      listen_input(l, &sg);
+    else
+      mn_tcp_send_rst_for(st, ip, &sg.th, sg.seglen);
+    mn_pbuf_free(p);
+    return;
+  }
+  /* Hold the socket while its segment is processed: a reset may end the
+   * connection halfway through. */
+  mynet_sock_ref(&tp->sk);
+  if (tp->state == MN_TCPS_SYN_SENT)
+    syn_sent_input(tp, &sg);
+  else if (tp->state != MN_TCPS_CLOSED && tp->state != MN_TCPS_LISTEN)
+    sync_input(tp, &sg);
+  mynet_sock_unref(&tp->sk);
+  mn_pbuf_free(p);
+}
+
+void mn_tcp_icmp_error(struct mynet_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                       uint16_t rport, uint32_t seq, uint8_t type, uint8_t code, int err)
+{
+  struct mn_tcp_sock *tp = mn_tcp_lookup(st, laddr, lport, raddr, rport);
+  if (!tp || tp->state == MN_TCPS_TIME_WAIT)
+    return;
+  /* RFC 5927 4.1: only an error quoting data in flight is believed. */
+  if (SEQ_LT(seq, tp->snd_una) || SEQ_GEQ(seq, tp->snd_max))
+    return;
+  if (err == EMSGSIZE)
+    return; /* path MTU discovery comes later; the DF segments are retried */
+  if (tp->state == MN_TCPS_SYN_SENT || tp->state == MN_TCPS_SYN_RECEIVED) {
+    /* As the kernel: an error during the handshake ends it. */
+    mynet_sock_ref(&tp->sk);
+    if (tp->state == MN_TCPS_SYN_SENT)
+      st->ctr.tcp_attempt_fails++;
+    mn_tcp_drop(tp, err);
+    mynet_sock_unref(&tp->sk);
+    return;
+  }
+  /* A soft error, reported only if the connection later times out
+   * (RFC 1122 4.2.3.9). */
+  tp->soft_error = err;
+}

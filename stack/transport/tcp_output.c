@@ -1,0 +1,350 @@
+/* TCP output: deciding what may be sent (windows, Nagle, silly-window
+ * avoidance, loss recovery) and building segments.  Data is copied from
+ * the send ring at send time, so a retransmission is rebuilt the same
+ * way as a first transmission. */
+#include "transport/tcp_impl.h"
+
+#include "net/ipv4.h"
+#include "stack_impl.h"
+
+#include <errno.h>
+#include <string.h>
+
+uint32_t mn_tcp_ts_now(const struct mn_tcp_sock *tp)
+{
+  /* A millisecond clock, as Linux's, offset per connection (RFC 7323
+   * 5.4) so the value reveals nothing about the host's uptime. */
+  return (uint32_t)(tp->sk.st->now / 1000) + tp->ts_offset;
+}
+
+/* The window to advertise, applying the receiver's side of silly window
+ * avoidance (RFC 9293 3.8.6.2.2) and never shrinking what was offered
+ * (RFC 7323 2.4). */
+static uint32_t advertise(struct mn_tcp_sock *tp)
+{
+  uint32_t win = mn_tcp_rcv_window(tp);
+  uint32_t cur = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+  if (win <= cur)
+    return cur;
+  uint32_t step = (uint32_t)MN_MIN(tp->rcv.cap / 2, (size_t)tp->adv_mss);
+  if (win - cur < step && cur > 0)
+    return cur;
+  return win;
+}
+
+static void fill_sack_blocks(const struct mn_tcp_sock *tp, struct mn_tcp_opts *o)
+{
+  /* RFC 2018 4: the first block reports the most recently received
+   * segment's range; the others follow. */
+  const struct mn_seqset *s = &tp->ofo;
+  int max = tp->ts_ok ? 3 : 4;
+  o->nsack = 0;
+  if (s->last >= 0 && s->last < s->n) {
+    o->sack[o->nsack].left = s->r[s->last].start;
+    o->sack[o->nsack].right = s->r[s->last].end;
+    o->nsack++;
+  }
+  for (int i = s->n - 1; i >= 0 && o->nsack < max; i--) {
+    if (i == s->last)
+      continue;
+    o->sack[o->nsack].left = s->r[i].start;
+    o->sack[o->nsack].right = s->r[i].end;
+    o->nsack++;
+  }
+}
+
+int mn_tcp_send_segment(struct mn_tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t len)
+{
+  struct mynet_sock *s = &tp->sk;
+  struct mynet_stack *st = s->st;
+  struct mn_tcp_hdr h = {.sport = s->lport, .dport = s->rport, .seq = seq, .flags = flags};
+  struct mn_tcp_opts *o = &h.opt;
+  bool syn = flags & MN_TCP_SYN;
+  if (syn) {
+    o->mss_set = true;
+    o->mss = tp->adv_mss;
+    /* An active open offers everything; a passive one answers only what
+     * the peer offered (RFC 7323 2.2, 3.2; RFC 2018 2). */
+    bool active = tp->state == MN_TCPS_SYN_SENT;
+    if (active || tp->ws_ok) {
+      o->ws_set = true;
+      o->wscale = tp->rcv_wscale;
+    }
+    if (active || tp->sack_ok)
+      o->sack_ok = true;
+    if (active || tp->ts_ok) {
+      o->ts_set = true;
+      o->tsval = mn_tcp_ts_now(tp);
+      o->tsecr = tp->ts_recent;
+    }
+  } else {
+    if (tp->ts_ok) {
+      o->ts_set = true;
+      o->tsval = mn_tcp_ts_now(tp);
+      o->tsecr = tp->ts_recent;
+    }
+    if (tp->sack_ok && tp->ofo.n && (flags & MN_TCP_ACK))
+      fill_sack_blocks(tp, o);
+  }
+  size_t hlen = MN_TCP_HDR_LEN + mn_tcp_opts_len(o);
+  struct mn_pbuf *p = mn_pbuf_alloc(&st->pool, MN_PBUF_HEADROOM, hlen + len);
+  if (!p)
+    return -ENOBUFS;
+  if (len)
+    mn_ring_peek(&tp->snd, seq - tp->snd_una, p->data + hlen, len);
+  uint32_t win = advertise(tp);
+  if (flags & MN_TCP_ACK)
+    h.ack = tp->rcv_nxt;
+  if (syn) {
+    /* The window in a SYN is never scaled (RFC 7323 2.2). */
+    h.win = (uint16_t)(win > 65535 ? 65535 : win);
+    tp->rcv_adv = tp->rcv_nxt + h.win;
+  } else if (!(flags & MN_TCP_RST)) {
+    uint32_t scaled = win >> tp->rcv_wscale;
+    if (scaled > 65535)
+      scaled = 65535;
+    h.win = (uint16_t)scaled;
+    uint32_t edge = tp->rcv_nxt + (scaled << tp->rcv_wscale);
+    if (SEQ_GT(edge, tp->rcv_adv) || tp->rcv_adv == 0)
+      tp->rcv_adv = edge;
+  }
+  mn_tcp_emit(&h, p->data, len, s->laddr, s->raddr);
+
+  if (flags & MN_TCP_ACK) {
+    tp->ack_now = false;
+    tp->unacked_segs = 0;
+    tp->last_ack_sent = tp->rcv_nxt;
+    mn_timer_cancel(&st->timers, &tp->t_delack);
+  }
+  st->ctr.tcp_out_segs++;
+  uint32_t seqlen = len + (syn ? 1 : 0) + ((flags & MN_TCP_FIN) ? 1 : 0);
+  if (seqlen && SEQ_LT(seq, tp->snd_max))
+    st->ctr.tcp_retrans_segs++;
+  if (flags & MN_TCP_RST)
+    st->ctr.tcp_out_rsts++;
+  /* Karn's algorithm: without timestamps, time only segments sent for
+   * the first time (RFC 6298 3). */
+  if (!tp->ts_ok && !tp->rtt_timing && seqlen && seq == tp->snd_max) {
+    tp->rtt_timing = true;
+    tp->rtt_seq = seq;
+    tp->rtt_start = st->now;
+  }
+  if (seqlen && SEQ_GT(seq + seqlen, tp->snd_max))
+    tp->snd_max = seq + seqlen;
+  if (seqlen && !tp->first_unacked_at)
+    tp->first_unacked_at = st->now;
+  struct mn_ip_tx tx = {.src = s->laddr, .dst = s->raddr, .proto = MN_IPPROTO_TCP, .ttl = s->ttl,
+                        .tos = s->tos, .df = true};
+  int rc = mn_ipv4_output(st, p, &tx);
+  /* A frame the device could not take is just a lost segment: the
+   * retransmission timer recovers it. */
+  return rc == -ENETUNREACH ? rc : 0;
+}
+
+void mn_tcp_send_ack(struct mn_tcp_sock *tp) { mn_tcp_send_segment(tp, tp->snd_nxt, MN_TCP_ACK, 0); }
+
+void mn_tcp_send_rst(struct mn_tcp_sock *tp)
+{
+  uint8_t flags = MN_TCP_RST;
+  if (tp->state != MN_TCPS_SYN_SENT)
+    flags |= MN_TCP_ACK;
+  mn_tcp_send_segment(tp, tp->snd_nxt, flags, 0);
+}
+
+void mn_tcp_send_rst_for(struct mynet_stack *st, const struct mn_ipv4_hdr *ip,
+                         const struct mn_tcp_hdr *th, uint32_t seglen)
+{
+  if (th->flags & MN_TCP_RST)
+    return;
+  if (mn_ipv4_is_broadcast(st, ip->dst) || (ip->dst >> 28) == 0xe)
+    return;
+  struct mn_tcp_hdr h = {.sport = th->dport, .dport = th->sport};
+  /* RFC 9293 3.10.7.1: take the sequence number from the ACK field if
+   * there is one, else acknowledge everything the segment occupied. */
+  if (th->flags & MN_TCP_ACK) {
+    h.seq = th->ack;
+    h.flags = MN_TCP_RST;
+  } else {
+    h.seq = 0;
+    h.ack = th->seq + seglen;
+    h.flags = MN_TCP_RST | MN_TCP_ACK;
+  }
+  struct mn_pbuf *p = mn_pbuf_alloc(&st->pool, MN_PBUF_HEADROOM, MN_TCP_HDR_LEN);
+  if (!p)
+    return;
+  mn_tcp_emit(&h, p->data, 0, ip->dst, ip->src);
+  st->ctr.tcp_out_segs++;
+  st->ctr.tcp_out_rsts++;
+  struct mn_ip_tx tx = {.src = ip->dst, .dst = ip->src, .proto = MN_IPPROTO_TCP, .df = true};
+  mn_ipv4_output(st, p, &tx);
+}
+
+void mn_tcp_send_challenge_ack(struct mn_tcp_sock *tp)
+{
+  /* RFC 5961 7: a global budget per second so that an attacker cannot
+   * use us to amplify. */
+  struct mynet_stack *st = tp->sk.st;
+  struct mn_tcp_table *ts = st->tcp;
+  mynet_time second = st->now / MYNET_SEC(1);
+  if (second != ts->challenge_second) {
+    ts->challenge_second = second;
+    ts->challenge_tokens = MN_TCP_CHALLENGE_ACK_PER_SEC;
+  }
+  if (ts->challenge_tokens <= 0)
+    return;
+  ts->challenge_tokens--;
+  st->ctr.tcp_challenge_acks++;
+  mn_tcp_send_ack(tp);
+}
+
+/* RFC 6675 IsLost() for a hole ending at `end`: enough data above it has
+ * been SACKed that it cannot merely be reordered. */
+static bool hole_lost(const struct mn_tcp_sock *tp, uint32_t end)
+{
+  int ranges_above = 0;
+  for (int i = 0; i < tp->sacked.n; i++)
+    if (SEQ_GEQ(tp->sacked.r[i].start, end))
+      ranges_above++;
+  return ranges_above >= MN_TCP_DUPTHRESH ||
+         mn_seqset_bytes_above(&tp->sacked, end) > (uint32_t)(MN_TCP_DUPTHRESH - 1) * tp->mss;
+}
+
+/* Walk the holes (unSACKed ranges) of [snd_una, snd_max). */
+#define FOR_EACH_HOLE(tp, a, b, i)                                                                 \
+  for (int i = 0, _done = 0; !_done; i++)                                                          \
+    for (uint32_t a = i == 0 ? (tp)->snd_una : (tp)->sacked.r[i - 1].end,                         \
+                  b = i < (tp)->sacked.n ? (tp)->sacked.r[i].start : (tp)->snd_max,               \
+                  _once = (_done = i >= (tp)->sacked.n, 1);                                      \
+         _once; _once = 0)
+
+/* RFC 6675 4: the data believed to be in the network. */
+static uint32_t pipe_bytes(const struct mn_tcp_sock *tp)
+{
+  uint32_t pipe = 0;
+  FOR_EACH_HOLE(tp, a, b, i)
+  {
+    if (!SEQ_LT(a, b))
+      continue;
+    if (SEQ_LT(a, tp->snd_una))
+      a = tp->snd_una;
+    bool lost = i < tp->sacked.n && hole_lost(tp, b);
+    if (!lost)
+      pipe += b - a;
+    if (SEQ_LT(a, tp->high_rxt))
+      pipe += SEQ_MIN(b, tp->high_rxt) - a;
+  }
+  return pipe;
+}
+
+void mn_tcp_retransmit_lost(struct mn_tcp_sock *tp)
+{
+  /* RFC 6675 5 step (C): while the window has room, send NextSeg(),
+   * retransmitting lost holes first. */
+  for (int guard = 0; guard < 1000; guard++) {
+    uint32_t pipe = pipe_bytes(tp);
+    if (tp->cwnd < pipe + tp->mss)
+      return;
+    bool sent = false;
+    FOR_EACH_HOLE(tp, a, b, i)
+    {
+      if (sent || i >= tp->sacked.n || !hole_lost(tp, b))
+        continue;
+      uint32_t from = SEQ_MAX(a, tp->high_rxt);
+      from = SEQ_MAX(from, tp->snd_una);
+      if (!SEQ_LT(from, b))
+        continue;
+      uint32_t len = MN_MIN(b - from, (uint32_t)tp->mss);
+      /* Never past the data we have (a hole may end at our FIN). */
+      uint32_t data_end = tp->snd_una + (uint32_t)tp->snd.len;
+      if (SEQ_GT(from + len, data_end))
+        len = SEQ_GT(data_end, from) ? data_end - from : 0;
+      if (len == 0)
+        continue;
+      mn_tcp_send_segment(tp, from, MN_TCP_ACK, len);
+      tp->high_rxt = from + len;
+      sent = true;
+    }
+    if (!sent)
+      return;
+  }
+}
+
+void mn_tcp_output(struct mn_tcp_sock *tp)
+{
+  struct mynet_stack *st = tp->sk.st;
+  if (tp->state == MN_TCPS_CLOSED || tp->state == MN_TCPS_LISTEN)
+    return;
+  if (tp->state == MN_TCPS_SYN_SENT || tp->state == MN_TCPS_SYN_RECEIVED) {
+    if (tp->snd_nxt == tp->iss) {
+      uint8_t flags = MN_TCP_SYN | (tp->state == MN_TCPS_SYN_RECEIVED ? MN_TCP_ACK : 0);
+      mn_tcp_send_segment(tp, tp->iss, flags, 0);
+      tp->snd_nxt = tp->iss + 1;
+      mn_tcp_arm_rexmt(tp);
+    } else if (tp->ack_now && tp->state == MN_TCPS_SYN_RECEIVED) {
+      mn_tcp_send_ack(tp);
+    }
+    return;
+  }
+  if (tp->in_recovery && tp->sack_ok)
+    mn_tcp_retransmit_lost(tp);
+
+  for (int guard = 0; guard < 100000; guard++) {
+    uint32_t off = tp->snd_nxt - tp->snd_una;
+    uint32_t queued = (uint32_t)tp->snd.len;
+    uint32_t avail = queued > off ? queued - off : 0;
+    uint32_t flight = tp->in_recovery && tp->sack_ok ? pipe_bytes(tp) : tp->snd_nxt - tp->snd_una;
+    uint32_t wnd = MN_MIN(tp->snd_wnd, tp->cwnd);
+    uint32_t usable;
+    if (tp->in_recovery && tp->sack_ok)
+      usable = MN_MIN(tp->cwnd > flight ? tp->cwnd - flight : 0,
+                      tp->snd_wnd > off ? tp->snd_wnd - off : 0);
+    else
+      usable = wnd > off ? wnd - off : 0;
+    uint32_t len = MN_MIN(MN_MIN(avail, usable), (uint32_t)tp->mss);
+    /* Our FIN sits right after the last queued byte. */
+    uint32_t fin_seq = tp->snd_una + queued;
+    bool fin_unsent = tp->fin_queued && SEQ_LEQ(tp->snd_nxt, fin_seq);
+    bool retransmitting = SEQ_LT(tp->snd_nxt, tp->snd_max);
+    bool send = false;
+    if (len == tp->mss) {
+      send = true;
+    } else if (len && len == avail) {
+      /* Nagle (RFC 1122 4.2.3.4): a small segment only when nothing is
+       * unacknowledged, unless TCP_NODELAY; never while corked, except
+       * that closing flushes everything. */
+      bool idle = tp->snd_max == tp->snd_una;
+      send = fin_unsent || (!tp->cork && (tp->nodelay || idle));
+    } else if (len && retransmitting) {
+      send = true;
+    } else if (len && tp->max_sndwnd && len >= tp->max_sndwnd / 2) {
+      send = true; /* RFC 9293 3.8.6.2.1: a usable share of the largest window */
+    }
+    /* The FIN follows the last byte of data once the window admits one
+     * more sequence number (a zero window is probed by the persist timer). */
+    bool fin = fin_unsent && tp->snd_nxt + len == fin_seq && (len == 0 || send) && usable > len;
+    if (!send && !fin && !tp->ack_now)
+      break;
+    uint8_t flags = MN_TCP_ACK;
+    if (fin)
+      flags |= MN_TCP_FIN;
+    if (len && len == avail)
+      flags |= MN_TCP_PSH;
+    if (!send)
+      len = 0;
+    mn_tcp_send_segment(tp, tp->snd_nxt, flags, len);
+    tp->snd_nxt += len + (fin ? 1 : 0);
+    if (len || fin) {
+      if (!mn_timer_armed(&tp->t_rexmt) || tp->persist)
+        mn_tcp_arm_rexmt(tp);
+    } else {
+      break; /* a pure ACK: nothing more to say */
+    }
+  }
+  /* Data waits behind a zero window with nothing in flight to bring a
+   * window update back: probe (RFC 9293 3.8.6.1). */
+  uint32_t off = tp->snd_nxt - tp->snd_una;
+  if (tp->snd_wnd == 0 && (tp->snd.len > off || (tp->fin_queued && off <= tp->snd.len)) &&
+      tp->snd_nxt == tp->snd_una && !mn_timer_armed(&tp->t_rexmt))
+    mn_tcp_arm_persist(tp);
+  (void)st;
+}

@@ -1,0 +1,228 @@
+/* TCP timers: retransmission and persist (RFC 6298, RFC 9293 3.8.6.1),
+ * delayed ACK, keepalive (RFC 1122 4.2.3.6), FIN_WAIT_2 and TIME_WAIT.
+ * Three timer slots per connection, since a connection is never in two
+ * of the uses of one slot at once. */
+#include "transport/tcp_impl.h"
+
+#include "stack_impl.h"
+
+#include <errno.h>
+
+#define MN_TCP_MAX_BACKOFF 15
+
+static mynet_time backed_off(const struct mn_tcp_sock *tp)
+{
+  mynet_time t = tp->rto << (tp->backoff < MN_TCP_MAX_BACKOFF ? tp->backoff : MN_TCP_MAX_BACKOFF);
+  return t > MN_TCP_RTO_MAX ? MN_TCP_RTO_MAX : t;
+}
+
+void mn_tcp_arm_rexmt(struct mn_tcp_sock *tp)
+{
+  tp->persist = false;
+  mn_timer_arm(&tp->sk.st->timers, &tp->t_rexmt, tp->sk.st->now + backed_off(tp));
+}
+
+void mn_tcp_arm_persist(struct mn_tcp_sock *tp)
+{
+  mynet_time t = backed_off(tp);
+  if (t < MN_TCP_RTO_MIN)
+    t = MN_TCP_RTO_MIN;
+  tp->persist = true;
+  mn_timer_arm(&tp->sk.st->timers, &tp->t_rexmt, tp->sk.st->now + t);
+}
+
+void mn_tcp_cancel_rexmt(struct mn_tcp_sock *tp)
+{
+  tp->persist = false;
+  mn_timer_cancel(&tp->sk.st->timers, &tp->t_rexmt);
+}
+
+void mn_tcp_arm_delack(struct mn_tcp_sock *tp)
+{
+  if (!mn_timer_armed(&tp->t_delack))
+    mn_timer_arm(&tp->sk.st->timers, &tp->t_delack, tp->sk.st->now + MN_TCP_DELACK);
+}
+
+void mn_tcp_arm_keep(struct mn_tcp_sock *tp, mynet_time after)
+{
+  mn_timer_arm(&tp->sk.st->timers, &tp->t_keep, tp->sk.st->now + after);
+}
+
+void mn_tcp_arm_keepalive(struct mn_tcp_sock *tp)
+{
+  tp->keep_probes = 0;
+  mn_timer_arm(&tp->sk.st->timers, &tp->t_keep, tp->last_rcv + tp->keepidle);
+}
+
+void mn_tcp_reset_timers(struct mn_tcp_sock *tp)
+{
+  struct mn_timer_heap *h = &tp->sk.st->timers;
+  mn_timer_cancel(h, &tp->t_rexmt);
+  mn_timer_cancel(h, &tp->t_delack);
+  mn_timer_cancel(h, &tp->t_keep);
+  tp->persist = false;
+}
+
+void mn_tcp_rtt_sample(struct mn_tcp_sock *tp, mynet_time r)
+{
+  if (r <= 0)
+    r = 1;
+  /* RFC 6298 2.2 and 2.3, in microseconds. */
+  if (tp->srtt == 0) {
+    tp->srtt = r;
+    tp->rttvar = r / 2;
+  } else {
+    mynet_time delta = tp->srtt > r ? tp->srtt - r : r - tp->srtt;
+    tp->rttvar = (3 * tp->rttvar + delta) / 4;
+    tp->srtt = (7 * tp->srtt + r) / 8;
+  }
+  /* Linux floors the variance term rather than the RTO itself, so the
+   * RTO on a LAN is srtt + 200 ms. */
+  mynet_time var = 4 * tp->rttvar;
+  if (var < MN_TCP_RTO_MIN)
+    var = MN_TCP_RTO_MIN;
+  tp->rto = tp->srtt + var;
+  if (tp->rto > MN_TCP_RTO_MAX)
+    tp->rto = MN_TCP_RTO_MAX;
+}
+
+void mn_tcp_enter_time_wait(struct mn_tcp_sock *tp)
+{
+  struct mynet_stack *st = tp->sk.st;
+  mn_tcp_cancel_rexmt(tp);
+  mn_timer_cancel(&st->timers, &tp->t_delack);
+  /* Past the bound the connection is simply closed, as the kernel does
+   * when its time-wait table overflows. */
+  if (st->tcp->time_wait_count >= MN_TCP_MAX_TIME_WAIT) {
+    st->ctr.tcp_timewait_recycled++;
+    mn_tcp_set_state(tp, MN_TCPS_TIME_WAIT);
+    mn_tcp_close_final(tp);
+    return;
+  }
+  mn_tcp_set_state(tp, MN_TCPS_TIME_WAIT);
+  mn_ring_free(&tp->snd);
+  tp->done = true;
+  mn_tcp_arm_keep(tp, 2 * MN_TCP_MSL);
+  mn_sock_wake(&tp->sk);
+}
+
+static void give_up(struct mn_tcp_sock *tp)
+{
+  int err = tp->soft_error ? tp->soft_error : ETIMEDOUT;
+  if (tp->state == MN_TCPS_SYN_SENT)
+    tp->sk.st->ctr.tcp_attempt_fails++;
+  if (tp->state >= MN_TCPS_SYN_RECEIVED)
+    mn_tcp_send_rst(tp);
+  mn_tcp_drop(tp, err);
+}
+
+static void persist_fire(struct mn_tcp_sock *tp)
+{
+  /* A zero-window probe as Linux sends it: an old sequence number the
+   * receiver must answer with an ACK that carries its window. */
+  mn_tcp_send_segment(tp, tp->snd_una - 1, MN_TCP_ACK, 0);
+  if (tp->backoff < MN_TCP_MAX_BACKOFF)
+    tp->backoff++;
+  mn_tcp_arm_persist(tp);
+}
+
+static void rexmt_fire(struct mn_timer *t, mynet_time now)
+{
+  struct mn_tcp_sock *tp = mn_container_of(t, struct mn_tcp_sock, t_rexmt);
+  struct mynet_stack *st = tp->sk.st;
+  if (tp->persist) {
+    persist_fire(tp);
+    return;
+  }
+  tp->rexmt_count++;
+  st->ctr.tcp_timeouts++;
+  int limit = tp->state == MN_TCPS_SYN_SENT       ? MN_TCP_SYN_RETRIES
+              : tp->state == MN_TCPS_SYN_RECEIVED ? MN_TCP_SYNACK_RETRIES
+              : tp->sk.user_closed                ? MN_TCP_ORPHAN_RETRIES
+                                                  : MN_TCP_RETRIES2;
+  bool user_expired = tp->user_timeout && tp->first_unacked_at &&
+                      now - tp->first_unacked_at >= tp->user_timeout;
+  if (tp->rexmt_count > limit || user_expired) {
+    give_up(tp);
+    return;
+  }
+  if (tp->backoff < MN_TCP_MAX_BACKOFF)
+    tp->backoff++;
+  /* Karn (RFC 6298 5): no RTT sample from what is about to be resent. */
+  tp->rtt_timing = false;
+  if (tp->state == MN_TCPS_SYN_SENT || tp->state == MN_TCPS_SYN_RECEIVED) {
+    tp->snd_nxt = tp->iss;
+    mn_tcp_output(tp);
+    return;
+  }
+  /* RFC 5681 3.1 (equation 4) on the first timeout of a loss episode,
+   * then go back to snd_una with a one-segment window. */
+  if (tp->rexmt_count == 1 || tp->in_recovery)
+    tp->ssthresh = tp->cc->ssthresh(tp, now);
+  tp->cwnd = tp->mss;
+  tp->in_recovery = false;
+  tp->dupacks = 0;
+  /* RFC 6675 5.1: after a timeout the scoreboard may be stale. */
+  mn_seqset_clear(&tp->sacked);
+  tp->high_rxt = tp->snd_una;
+  tp->recover = tp->snd_max;
+  tp->snd_nxt = tp->snd_una;
+  tp->cubic.epoch = 0;
+  mn_tcp_output(tp);
+  if (!mn_timer_armed(&tp->t_rexmt))
+    mn_tcp_arm_rexmt(tp);
+}
+
+static void delack_fire(struct mn_timer *t, mynet_time now)
+{
+  struct mn_tcp_sock *tp = mn_container_of(t, struct mn_tcp_sock, t_delack);
+  if (tp->unacked_segs || tp->ack_now) {
+    tp->ack_now = true;
+    mn_tcp_output(tp);
+    if (tp->ack_now)
+      mn_tcp_send_ack(tp);
+  }
+}
+
+static void keep_fire(struct mn_timer *t, mynet_time now)
+{
+  struct mn_tcp_sock *tp = mn_container_of(t, struct mn_tcp_sock, t_keep);
+  switch (tp->state) {
+  case MN_TCPS_TIME_WAIT:
+  case MN_TCPS_FIN_WAIT_2:
+    /* 2*MSL over, or an orphan whose peer never sent its FIN. */
+    mn_tcp_close_final(tp);
+    return;
+  case MN_TCPS_ESTABLISHED:
+  case MN_TCPS_CLOSE_WAIT:
+  case MN_TCPS_FIN_WAIT_1:
+  case MN_TCPS_CLOSING:
+  case MN_TCPS_LAST_ACK:
+    break;
+  default:
+    return;
+  }
+  if (!tp->sk.keepalive)
+    return;
+  if (now - tp->last_rcv < tp->keepidle && tp->keep_probes == 0) {
+    mn_timer_arm(&tp->sk.st->timers, &tp->t_keep, tp->last_rcv + tp->keepidle);
+    return;
+  }
+  if (tp->keep_probes >= tp->keepcnt ||
+      (tp->user_timeout && now - tp->last_rcv >= tp->user_timeout)) {
+    give_up(tp);
+    return;
+  }
+  /* RFC 1122 4.2.3.6: a segment with an old sequence number that makes
+   * the peer answer with an ACK. */
+  tp->keep_probes++;
+  mn_tcp_send_segment(tp, tp->snd_una - 1, MN_TCP_ACK, 0);
+  mn_tcp_arm_keep(tp, tp->keepintvl);
+}
+
+void mn_tcp_timers_init(struct mn_tcp_sock *tp)
+{
+  mn_timer_init(&tp->t_rexmt, rexmt_fire);
+  mn_timer_init(&tp->t_delack, delack_fire);
+  mn_timer_init(&tp->t_keep, keep_fire);
+}

@@ -1,0 +1,390 @@
+# shellcheck shell=bash
+# Shared helpers for the end-to-end tests: real programs, the kernel and the
+# mynet shim talking over a TAP inside a network namespace of the test's own.
+#
+# A test reads:
+#
+#   source "$(dirname "$0")/lib.sh"
+#   require nc python3          # skip (exit 77) if a program is missing
+#   setup                       # namespace, TAP, cleanup trap, watchdog
+#   shim_bg srv "$EXAMPLES/udp_echo_server" -p 7000
+#   wait_log srv 'listening on' || fail "server did not start"
+#   in_ns ping -c 3 -W 2 "$STACK_IP" || fail "no echo replies"
+#   pass "kernel pings the stack"
+#
+# The namespace holds TAP mynet0 with the kernel's side at $KERNEL_IP/24;
+# a program under the shim attaches to it as $STACK_IP/24.  Nothing is
+# created outside the namespace, and every wait is bounded.
+#
+# Environment:
+#   MYNET_BUILD_DIR, MYNET_SOURCE_DIR  set by CTest; default: the checkout
+#                                      and its build/ folder
+#   MYNET_E2E_STACK=kernel   run every "shim" program on the kernel's own
+#                            stack instead (a second namespace joined by a
+#                            veth pair), to check the tests themselves
+#                            against the reference; default "mynet"
+#   MYNET_E2E_TIMEOUT=S      watchdog for the whole test (default 240 s)
+#   ASAN_OPTIONS etc. reach shim programs as set; a sanitizer build of
+#   libmynet.so gets its runtime preloaded first and ASan leak checks off
+#   (tools/mynet does both; sanitizer reports in logs fail the test)
+#   MYNET_LOG, MYNET_LOG_FILE are passed to shim programs (for debugging);
+#   other MYNET_* from the caller's environment are dropped so that a
+#   developer's settings cannot change what a test means.
+
+set -euo pipefail
+
+# ip and ethtool live in sbin, which a non-login root shell may lack.
+PATH=$PATH:/usr/sbin:/sbin
+
+E2E_NAME=$(basename "$0" .sh)
+MYNET_SOURCE_DIR=${MYNET_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+MYNET_BUILD_DIR=${MYNET_BUILD_DIR:-$MYNET_SOURCE_DIR/build}
+MYNET_E2E_STACK=${MYNET_E2E_STACK:-mynet}
+MYNET_E2E_TIMEOUT=${MYNET_E2E_TIMEOUT:-240}
+
+EXAMPLES=$MYNET_BUILD_DIR/examples
+LIB=$MYNET_BUILD_DIR/libmynet.so
+LAUNCHER=$MYNET_SOURCE_DIR/tools/mynet
+NETNS_TOOL=$MYNET_SOURCE_DIR/tools/mynet-netns
+
+TAP=mynet0
+KERNEL_IP=192.0.2.1
+STACK_IP=192.0.2.2
+# Every shim program of a test is one host with one MAC.  With a new random
+# MAC per process the kernel's ARP cache would still point at the previous
+# program's MAC, and frames would go astray until the entry timed out.
+STACK_MAC=02:00:00:00:00:02
+PREFIX=24
+NS=mynet-e2e-$$
+PEER_NS=$NS-ref # kernel reference mode only
+# Bound on any one foreground command (each should take seconds).
+CMD_TIMEOUT=60
+
+for _v in MYNET_TAP MYNET_ADDR MYNET_GW MYNET_MAC MYNET_MTU MYNET_ROUTES MYNET_PCAP \
+  MYNET_FAULTS MYNET_LINGER MYNET_LIB; do
+  unset "$_v"
+done
+unset _v
+
+WORK=
+PASSED=0
+FAILED=false
+SETUP_DONE=false
+WATCHDOG_PID=
+declare -A BG_PID=()
+
+log() { echo "[$E2E_NAME] $*"; }
+
+# skip MSG: the test cannot run here; CTest shows it as skipped.
+skip() {
+  echo "SKIP: $E2E_NAME: $*" >&2
+  exit 77
+}
+
+# fail MSG: report, show the logs of background programs, exit 1.
+fail() {
+  FAILED=true
+  echo "FAIL: $E2E_NAME: $*" >&2
+  dump_diagnostics >&2
+  exit 1
+}
+
+# pass MSG: one check passed; the test goes on.
+pass() {
+  PASSED=$((PASSED + 1))
+  echo "ok: $*"
+}
+
+# require PROGRAM...: skip unless every program is on PATH.
+require() {
+  local p
+  for p in "$@"; do
+    command -v "$p" >/dev/null 2>&1 ||
+      skip "needs '$p' (tools/install-deps installs it)"
+  done
+}
+
+# The tests rely on OpenBSD netcat's options (-q, -W, UDP listen).
+require_nc_openbsd() {
+  require nc
+  nc -h 2>&1 | grep -q OpenBSD || skip "needs OpenBSD netcat (package netcat-openbsd) as nc"
+}
+
+kernel_mode() { [[ $MYNET_E2E_STACK == kernel ]]; }
+
+# A sanitizer build of libmynet.so (detected as tools/mynet does).
+sanitizer_build() {
+  [[ -f $LIB ]] && ldd "$LIB" 2>/dev/null | grep -qE 'lib(a|t)san\.so'
+}
+
+check_environment() {
+  [[ $(id -u) -eq 0 ]] || skip "needs root (CAP_NET_ADMIN) to create a network namespace and TAP"
+  [[ -c /dev/net/tun ]] || skip "needs /dev/net/tun (TAP devices)"
+  require ip timeout awk grep
+  ip netns list >/dev/null 2>&1 || skip "cannot use network namespaces here (ip netns list failed)"
+  local f
+  for f in "$EXAMPLES/udp_echo_server" "$EXAMPLES/udp_echo_client"; do
+    [[ -x $f ]] || fail "$f not built; build first (cmake --build $MYNET_BUILD_DIR)"
+  done
+  case $MYNET_E2E_STACK in
+  mynet)
+    [[ -f $LIB ]] || fail "$LIB not built; build first (cmake --build $MYNET_BUILD_DIR)"
+    [[ -x $LAUNCHER ]] || fail "$LAUNCHER missing or not executable"
+    ;;
+  kernel) ;;
+  *) fail "MYNET_E2E_STACK must be 'mynet' or 'kernel', not '$MYNET_E2E_STACK'" ;;
+  esac
+}
+
+# A test killed outright (SIGKILL from a CTest timeout) cannot clean up;
+# the next test removes namespaces whose owning test process is gone.
+sweep_stale() {
+  local ns pid
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+    [[ $ns =~ ^mynet-e2e-([0-9]+)(-ref)?$ ]] || continue
+    pid=${BASH_REMATCH[1]}
+    kill -0 "$pid" 2>/dev/null && continue
+    log "removing stale namespace $ns (its test, pid $pid, is gone)"
+    "$NETNS_TOOL" down "$ns" >/dev/null 2>&1 || ip netns del "$ns" 2>/dev/null || true
+  done
+}
+
+make_namespaces() {
+  if kernel_mode; then
+    # The kernel plays the stack's part: the same addresses, but over a
+    # veth pair whose far end sits in a second namespace.
+    ip netns add "$NS"
+    ip netns add "$PEER_NS"
+    ip -n "$NS" link add "$TAP" type veth peer name eth0 netns "$PEER_NS"
+    ip -n "$NS" addr add "$KERNEL_IP/$PREFIX" dev "$TAP"
+    ip -n "$PEER_NS" addr add "$STACK_IP/$PREFIX" dev eth0
+    ip -n "$NS" link set "$TAP" up
+    ip -n "$NS" link set lo up
+    ip -n "$PEER_NS" link set eth0 up
+    ip -n "$PEER_NS" link set lo up
+    local ns
+    for ns in "$NS" "$PEER_NS"; do
+      ip netns exec "$ns" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6' 2>/dev/null || true
+    done
+    # Checksums the kernel leaves to the (virtual) NIC show up as bad in a
+    # capture; have them computed in software so captures compare.
+    ip netns exec "$PEER_NS" ethtool -K eth0 tx off >/dev/null 2>&1 || true
+    log "reference mode: 'shim' programs run on the kernel stack in namespace $PEER_NS"
+  else
+    "$NETNS_TOOL" up "$NS" >/dev/null
+  fi
+}
+
+# setup: check the machine, create the namespace, arm cleanup and watchdog.
+setup() {
+  check_environment
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/$E2E_NAME.XXXXXX")
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  sweep_stale
+  make_namespaces
+  SETUP_DONE=true
+  # Backstop so the test cleans up before CTest's own timeout kills it
+  # with no chance to remove the namespace.
+  # Its output goes nowhere so that it never holds CTest's pipe open; it
+  # leaves a mark for cleanup to report.  If the test was killed outright,
+  # its pid may belong to another process by then: check before killing.
+  (
+    trap 'kill "$sleeper" 2>/dev/null; wait "$sleeper"; exit 0' TERM
+    sleep "$MYNET_E2E_TIMEOUT" &
+    sleeper=$!
+    wait "$sleeper"
+    if [[ -d $WORK ]] && tr '\0' ' ' <"/proc/$$/cmdline" | grep -qF "$E2E_NAME"; then
+      touch "$WORK/.watchdog"
+      kill -TERM $$
+    fi
+  ) </dev/null >/dev/null 2>&1 &
+  WATCHDOG_PID=$!
+  if ! kernel_mode && sanitizer_build; then
+    log "libmynet.so is a sanitizer build: its runtime is preloaded first, leak checks off"
+  fi
+  log "namespace $NS ready ($TAP: kernel $KERNEL_IP, stack $STACK_IP); logs in $WORK"
+}
+
+# in_ns CMD...: run CMD on the kernel's side of the namespace (bounded).
+in_ns() {
+  timeout -k 5 "$CMD_TIMEOUT" ip netns exec "$NS" "$@"
+}
+
+# Fill SHIM_ARGV with the command line that runs "$@" under the shim.
+shim_argv() {
+  # The library rejects MYNET_* names it does not know, so the harness's
+  # own variables must not reach the program.
+  local unset_args=() v
+  for v in $(compgen -e); do
+    [[ $v =~ ^MYNET_(BUILD_DIR|SOURCE_DIR|LIB|E2E_.*)$ ]] && unset_args+=(-u "$v")
+  done
+  if kernel_mode; then
+    SHIM_ARGV=(ip netns exec "$PEER_NS" env "${unset_args[@]}" "$@")
+  else
+    SHIM_ARGV=(ip netns exec "$NS" env "${unset_args[@]}"
+      "MYNET_TAP=${MYNET_TAP-$TAP}" "MYNET_ADDR=${MYNET_ADDR-$STACK_IP/$PREFIX}"
+      "MYNET_MAC=${MYNET_MAC-$STACK_MAC}" "$LAUNCHER" --lib "$LIB" -- "$@")
+  fi
+}
+
+# shim CMD...: run CMD in the namespace with its sockets on the mynet stack
+# (bounded).  MYNET_* variables set by the caller, e.g.
+# `MYNET_PCAP=f shim ...`, are passed on; MYNET_TAP, MYNET_ADDR and
+# MYNET_MAC default to the namespace's TAP, $STACK_IP/$PREFIX and $STACK_MAC.
+shim() {
+  shim_argv "$@"
+  timeout -k 5 "$CMD_TIMEOUT" "${SHIM_ARGV[@]}"
+}
+
+# Start a background program NAME; its stdout and stderr go to
+# $(logof NAME), its stdin is the caller's.
+start_bg() {
+  local name=$1
+  shift
+  [[ -z ${BG_PID[$name]:-} ]] || fail "harness: background name '$name' used twice"
+  # No timeout wrapper: $! must be the program itself (ip netns exec, env
+  # and the launcher all exec), so that stop/wait_exit act on it.
+  # Without job control bash gives a background command /dev/null as stdin
+  # unless it is redirected explicitly, so pass on the caller's stdin (as
+  # in `shim_bg srv nc -u -l 7 <file`), except a terminal.
+  if [[ -t 0 ]]; then
+    "$@" </dev/null >"$WORK/$name.log" 2>&1 &
+  else
+    "$@" <&0 >"$WORK/$name.log" 2>&1 &
+  fi
+  BG_PID[$name]=$!
+}
+
+# shim_bg NAME CMD...: run CMD under the shim in the background.
+shim_bg() {
+  local name=$1
+  shift
+  shim_argv "$@"
+  start_bg "$name" "${SHIM_ARGV[@]}"
+}
+
+# in_ns_bg NAME CMD...: run CMD on the kernel's side in the background.
+in_ns_bg() {
+  local name=$1
+  shift
+  start_bg "$name" ip netns exec "$NS" "$@"
+}
+
+logof() { echo "$WORK/$1.log"; }
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds; 1 on timeout.
+wait_for() {
+  local seconds=$1
+  shift
+  local deadline=$((SECONDS + seconds))
+  while ((SECONDS < deadline)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  "$@" >/dev/null 2>&1
+}
+
+# wait_log NAME REGEX [SECONDS]: wait until NAME's log has a line matching.
+wait_log() {
+  wait_for "${3:-10}" grep -qE -- "$2" "$(logof "$1")"
+}
+
+# wait_exit NAME [SECONDS]: wait for a background program to end; returns
+# its exit status, or 124 (as timeout(1) does) if it is still running.
+wait_exit() {
+  local pid=${BG_PID[$1]:?unknown background program $1} seconds=${2:-10}
+  wait_for "$seconds" eval "! kill -0 $pid" || return 124
+  local status=0
+  wait "$pid" || status=$?
+  return "$status"
+}
+
+# stop NAME: end a background program (TERM, then KILL after 3 s).
+stop() {
+  local pid=${BG_PID[$1]:-}
+  [[ -n $pid ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  wait_for 3 eval "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# wait_stack_up [SECONDS]: wait until the stack answers ping, i.e. a shim
+# program has opened a socket and the stack is attached to the TAP.
+wait_stack_up() {
+  wait_for "${1:-10}" in_ns ping -c 1 -W 1 "$STACK_IP"
+}
+
+# tap_packets rx|tx: frames the kernel's side of $TAP has received or sent
+# (the kernel sends what the stack receives), to tell traffic that went
+# over the TAP from traffic the kernel kept to itself.
+tap_packets() {
+  in_ns cat "/sys/class/net/$TAP/statistics/${1}_packets"
+}
+
+# Sanitizer reports in background programs' logs (foreground ones show up
+# in exit statuses and the test's own output).
+sanitizer_errors() {
+  [[ -n $WORK ]] || return 1
+  grep -lE 'ERROR: (Address|Thread|Leak)Sanitizer|runtime error: ' "$WORK"/*.log 2>/dev/null
+}
+
+dump_diagnostics() {
+  [[ -n $WORK && -d $WORK ]] || return 0
+  local f
+  for f in "$WORK"/*.log; do
+    [[ -e $f ]] || continue
+    echo "---- $(basename "$f" .log) ----"
+    tail -n 50 "$f"
+  done
+  if $SETUP_DONE; then
+    echo "---- kernel side of $NS ----"
+    ip -n "$NS" -s link show dev "$TAP" 2>&1 || true
+    ip -n "$NS" neigh show 2>&1 || true
+  fi
+  echo "---- (logs kept in $WORK) ----"
+}
+
+cleanup() {
+  local status=$?
+  set +e
+  trap - EXIT INT TERM
+  [[ -n $WATCHDOG_PID ]] && kill "$WATCHDOG_PID" 2>/dev/null
+  local name
+  for name in "${!BG_PID[@]}"; do
+    stop "$name"
+  done
+  # Decide and report before the namespace goes, so the report can show it.
+  if ((status == 0)) && sanitizer_errors >/dev/null; then
+    echo "FAIL: $E2E_NAME: sanitizer errors in: $(sanitizer_errors | tr '\n' ' ')" >&2
+    FAILED=true
+    dump_diagnostics >&2
+    status=1
+  elif [[ -n $WORK && -e $WORK/.watchdog ]]; then
+    echo "FAIL: $E2E_NAME: watchdog: still running after ${MYNET_E2E_TIMEOUT}s (MYNET_E2E_TIMEOUT)" >&2
+    FAILED=true
+    dump_diagnostics >&2
+    status=1
+  elif ((status != 0 && status != 77)) && ! $FAILED; then
+    # set -e stopped the test at a command that failed outside a check.
+    echo "FAIL: $E2E_NAME: exited with status $status (a command failed; see above)" >&2
+    FAILED=true
+    dump_diagnostics >&2
+  fi
+  if $SETUP_DONE; then
+    if kernel_mode; then
+      ip netns del "$PEER_NS" 2>/dev/null
+      ip netns del "$NS" 2>/dev/null
+    else
+      "$NETNS_TOOL" down "$NS" >/dev/null
+    fi
+  fi
+  if ((status == 0)); then
+    echo "PASS: $E2E_NAME: $PASSED checks passed"
+  fi
+  if [[ -n $WORK ]] && ! $FAILED; then
+    rm -rf "$WORK"
+  fi
+  exit "$status"
+}
