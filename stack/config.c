@@ -194,7 +194,7 @@ int mynet_parse_faults(const char *s, struct mynet_faults_cfg *f, char *err, siz
     else if (KEY("corrupt"))
       rc = parse_percent_span(v, end, &f->corrupt_ppm);
     else if (KEY("seed")) {
-      unsigned long seed;
+      unsigned long seed = 0;
       rc = parse_uint_span(v, end, 0xfffffffful, &seed);
       f->seed = seed;
     } else if (KEY("delay")) {
@@ -365,7 +365,7 @@ int mynet_config_set(struct mynet_config *c, const char *name, const char *value
 static bool tool_variable(const char *name, size_t len)
 {
   static const char *const names[] = {"MYNET_LIB", "MYNET_BUILD_DIR", "MYNET_SOURCE_DIR",
-                                      "MYNET_NETNS"};
+                                      "MYNET_NETNS", "MYNET_E2E_STACK", "MYNET_E2E_TIMEOUT"};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
     if (strlen(names[i]) == len && strncmp(names[i], name, len) == 0)
       return true;
@@ -420,12 +420,16 @@ int mynet_stack_configure(mynet_stack *st, const struct mynet_config *c, char *e
   if (c->mac_set) {
     memcpy(mac, c->mac, 6);
   } else {
-    /* A random locally administered unicast address (IEEE 802: bit 1 of
-     * the first byte set, bit 0 clear). */
-    uint64_t r = mn_rand_next(&st->rand);
-    for (int i = 0; i < 6; i++)
-      mac[i] = (uint8_t)(r >> (8 * i));
-    mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
+    /* A locally administered unicast address (IEEE 802: bit 1 of the first
+     * byte set, bit 0 clear) made from our IPv4 address: stable across
+     * runs, so the kernel's neighbour cache stays right when one program
+     * after another uses the same TAP. */
+    mac[0] = 0x02;
+    mac[1] = 0x00;
+    mac[2] = (uint8_t)(c->addr >> 24);
+    mac[3] = (uint8_t)(c->addr >> 16);
+    mac[4] = (uint8_t)(c->addr >> 8);
+    mac[5] = (uint8_t)c->addr;
   }
   rc = mn_iface_add(st, dev, mac, c->addr, c->prefix, false);
   if (rc < 0) {

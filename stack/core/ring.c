@@ -85,7 +85,7 @@ void mn_ring_discard(struct mn_ring *r, size_t n)
   if (n > r->len)
     n = r->len;
   r->head = (r->head + n) % (r->cap ? r->cap : 1);
+  /* head is not reset when the ring empties: bytes written ahead of len
+   * (out-of-order data) are placed relative to it. */
   r->len -= n;
-  if (r->len == 0)
-    r->head = 0;
 }
