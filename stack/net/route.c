@@ -74,7 +74,9 @@ int mn_route_lookup(struct mynet_stack *st, uint32_t dst, struct mn_route_result
   if (!best)
     return -ENETUNREACH;
   out->ifindex = best->ifindex;
-  out->next_hop = best->via ? best->via : dst;
+  /* The limited broadcast never goes through a gateway (RFC 1122 3.3.6):
+   * it leaves on the link the matching route names. */
+  out->next_hop = best->via && dst != 0xffffffffu ? best->via : dst;
   out->src = st->ifaces[best->ifindex].addr;
   return 0;
 }

@@ -115,6 +115,14 @@ static int autobind(struct mynet_sock *s)
   return s->lport ? 0 : udp_bind(s, 0, 0);
 }
 
+/* A socket bound to 127/8 may only talk to this host: such a source never
+ * appears on a wire (RFC 1122 3.2.1.3), and the kernel refuses the route
+ * with EINVAL. */
+static bool loopback_src_off_host(struct mynet_stack *st, uint32_t src, uint32_t dst)
+{
+  return (src >> 24) == 127 && !mn_ipv4_is_local(st, dst);
+}
+
 static int udp_connect(struct mynet_sock *s, const struct sockaddr *addr, socklen_t len)
 {
   struct mn_udp_sock *u = udp_of(s);
@@ -141,6 +149,8 @@ static int udp_connect(struct mynet_sock *s, const struct sockaddr *addr, sockle
   int rc = mn_ipv4_route_info(s->st, dst, &src, NULL);
   if (rc < 0)
     return rc;
+  if (loopback_src_off_host(s->st, s->laddr, dst))
+    return -EINVAL;
   rc = autobind(s);
   if (rc < 0)
     return rc;
@@ -200,6 +210,8 @@ static ssize_t udp_sendmsg(struct mynet_sock *s, const struct iovec *iov, int io
     return rc;
   if (s->laddr && !mn_ipv4_is_broadcast(st, s->laddr))
     src = s->laddr;
+  if (loopback_src_off_host(st, src, dst))
+    return -EINVAL;
   struct mn_pbuf *p = mn_pbuf_alloc(&st->pool, MN_PBUF_HEADROOM, MN_UDP_HDR_LEN + len);
   if (!p)
     return -ENOBUFS;

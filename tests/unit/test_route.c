@@ -252,6 +252,59 @@ START_TEST(test_route_limited_broadcast_leaves_by_the_first_interface)
 }
 END_TEST
 
+START_TEST(test_route_limited_broadcast_never_goes_to_the_gateway)
+{
+  struct tn t;
+  tn_setup(&t, true);
+  /* A default route through the (resolved) peer must not turn the
+   * limited broadcast into a unicast frame to the gateway (RFC 919 7,
+   * RFC 1122 3.3.6): it stays on the link. */
+  ck_assert_int_eq(mn_route_add(t.st, 0, 0, TN_PEER), 0);
+  struct mn_route_result r = lookup_ok(&t, 0xffffffffu);
+  ck_assert_int_eq(r.ifindex, 1);
+  ck_assert_uint_eq(r.next_hop, 0xffffffffu);
+  ck_assert_uint_eq(r.src, TN_ADDR);
+  mynet_sock *s = tn_udp_bound(&t, 0, 5000);
+  int on = 1;
+  ck_assert_int_eq(mynet_setsockopt(s, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)), 0);
+  ck_assert_int_eq(tn_send(s, 0xffffffffu, 67, "b", 1), 1);
+  struct mn_ipv4_hdr ip;
+  struct mn_udp_hdr u;
+  mn_pbuf_free(tn_expect_udp(&t, &ip, &u));
+  ck_assert_mem_eq(t.eth.dst, mn_eth_broadcast, 6);
+  ck_assert_uint_eq(ip.dst, 0xffffffffu);
+  tn_expect_silence(&t);
+  mynet_close(s);
+  tn_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_route_socket_bound_to_loopback_cannot_send_off_host)
+{
+  struct tn t;
+  tn_setup(&t, true);
+  /* 127/8 must never appear on a wire (RFC 1122 3.2.1.3); the kernel
+   * refuses the route with EINVAL. */
+  mynet_sock *s = tn_udp_bound(&t, mn_ip4(127, 0, 0, 1), 5000);
+  ck_assert_int_eq(tn_send(s, TN_PEER, 9, "x", 1), -EINVAL);
+  struct sockaddr_in peer = tn_sin(TN_PEER, 9);
+  ck_assert_int_eq(mynet_connect(s, (struct sockaddr *)&peer, sizeof(peer)), -EINVAL);
+  tn_expect_silence(&t);
+  /* To ourselves it is fine. */
+  mynet_sock *rx = tn_udp_bound(&t, 0, 6000);
+  ck_assert_int_eq(tn_send(s, TN_ADDR, 6000, "y", 1), 1);
+  tn_poll(&t);
+  char buf[2];
+  struct sockaddr_in from;
+  ck_assert_int_eq(tn_recv(rx, buf, sizeof(buf), &from), 1);
+  ck_assert_uint_eq(ntohl(from.sin_addr.s_addr), mn_ip4(127, 0, 0, 1));
+  tn_expect_silence(&t);
+  mynet_close(s);
+  mynet_close(rx);
+  tn_teardown(&t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("route");
@@ -269,6 +322,8 @@ static Suite *suite(void)
   tcase_add_test(tc, test_route_udp_to_any_127_8_address_is_delivered_inside_the_stack);
   tcase_add_test(tc, test_route_udp_to_our_own_address_is_delivered_inside_the_stack_after_a_poll);
   tcase_add_test(tc, test_route_limited_broadcast_leaves_by_the_first_interface);
+  tcase_add_test(tc, test_route_limited_broadcast_never_goes_to_the_gateway);
+  tcase_add_test(tc, test_route_socket_bound_to_loopback_cannot_send_off_host);
   suite_add_tcase(s, tc);
   return s;
 }
