@@ -73,17 +73,9 @@ static int do_connect(struct shim_sock *ss, const struct sockaddr *addr, socklen
     if (w < 0)
       return w == -ETIMEDOUT ? -EINPROGRESS : w;
   }
-  int err = 0;
-  socklen_t errlen = sizeof err;
-  r = mynet_getsockopt(ss->s, SOL_SOCKET, SO_ERROR, &err, &errlen);
-  if (r < 0)
-    return r;
-  if (err)
-    return -err;
-  /* The stack answers 0 once to the connect that follows a completed
-   * handshake (as Linux does after a non-blocking connect); take it, so
-   * that the program's next connect() gets EISCONN as after a blocking
-   * one on the kernel. */
+  /* Asking again gives what the kernel's blocking connect returns: 0
+   * once the handshake is done, or its error (and the socket becomes
+   * unconnected, so another connect() may try again). */
   r = mynet_connect(ss->s, (const struct sockaddr *)&copy, len);
   return r == -EISCONN ? 0 : r;
 }

@@ -303,6 +303,24 @@ START_TEST(test_icmp_port_unreachable_reaches_a_connected_socket_as_econnrefused
 }
 END_TEST
 
+START_TEST(test_icmp_port_unreachable_over_loopback_refuses_a_connected_socket)
+{
+  struct tn t;
+  tn_setup(&t, true);
+  mynet_sock *c = tn_udp_connected(&t, mn_ip4(127, 0, 0, 1), 5999);
+  ck_assert_int_eq(tn_send(c, 0, 0, "x", 1), 1);
+  tn_poll(&t); /* the datagram, then the error, both through loopback */
+  ck_assert_uint_ne(mynet_sock_events(c) & POLLERR, 0);
+  char buf[4];
+  ck_assert_int_eq(tn_recv(c, buf, sizeof(buf), NULL), -ECONNREFUSED);
+  ck_assert_int_eq(ctr(&t, "icmp.out_dest_unreachs"), 1);
+  ck_assert_int_eq(ctr(&t, "icmp.in_dest_unreachs"), 1);
+  tn_expect_silence(&t);
+  mynet_close(c);
+  tn_teardown(&t);
+}
+END_TEST
+
 START_TEST(test_icmp_port_unreachable_is_not_reported_to_an_unconnected_socket)
 {
   struct tn t;
@@ -389,6 +407,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_icmp_no_error_about_a_broadcast_or_a_non_host_source);
   tcase_add_test(tc, test_icmp_no_error_about_an_icmp_error);
   tcase_add_test(tc, test_icmp_port_unreachable_reaches_a_connected_socket_as_econnrefused);
+  tcase_add_test(tc, test_icmp_port_unreachable_over_loopback_refuses_a_connected_socket);
   tcase_add_test(tc, test_icmp_port_unreachable_is_not_reported_to_an_unconnected_socket);
   tcase_add_test(tc, test_icmp_error_about_another_flow_leaves_the_socket_alone);
   tcase_add_test(tc, test_icmp_host_unreachable_and_time_exceeded_map_to_ehostunreach);
