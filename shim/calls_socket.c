@@ -172,6 +172,10 @@ int shutdown(int fd, int how)
  * that programs which close every fd they do not know keep working. */
 int close(int fd)
 {
+  /* A vfork() child closing fds before exec (closing its own table, the
+   * parent's is untouched) must leave the parent's sockets alone. */
+  if (shim_fd_sock(fd) && shim_in_vfork_child())
+    return REAL(close)(fd);
   struct shim_sock *ss = shim_sock_lock(fd);
   if (ss) {
     int r = shim_sock_close(fd, ss);

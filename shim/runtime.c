@@ -79,6 +79,13 @@ bool shim_inside(void) { return inside; }
 
 mynet_stack *shim_stack(void) { return rt.st; }
 
+/* A fork() child has been through atfork_child() and is no longer
+ * RT_RUNNING; a vfork() child runs no atfork handler and sees our memory. */
+bool shim_in_vfork_child(void)
+{
+  return __atomic_load_n(&rt.state, __ATOMIC_ACQUIRE) == RT_RUNNING && getpid() != rt.pid;
+}
+
 /* --- output ------------------------------------------------------------ */
 
 /* One write per line so that lines from several threads or processes

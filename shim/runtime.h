@@ -28,6 +28,11 @@ void shim_unlock(void);
  * through our wrappers and must go straight to libc. */
 bool shim_inside(void);
 
+/* True in the child of a vfork() (or posix_spawn-like clone) made after
+ * the stack started: it shares our memory with the parent, so it must not
+ * change any of the shim's state.  Costs a getpid() system call. */
+bool shim_in_vfork_child(void);
+
 /* CLOCK_MONOTONIC in microseconds: the stack's time. */
 mynet_time shim_now(void);
 

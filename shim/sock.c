@@ -113,11 +113,13 @@ struct shim_sock *shim_sock_lock(int fd)
 
 void shim_sock_unlock(struct shim_sock *ss)
 {
+  int saved = errno;
   /* Also here, not only on notify: a call that consumed the input may
    * leave the eventfd readable if the stack did not notify for it. */
   refresh(ss);
   shim_sock_unref(ss);
   shim_unlock();
+  errno = saved;
 }
 
 int shim_sock_open(mynet_sock *s, int type, int flags)

@@ -85,6 +85,7 @@ struct mn_pbuf *mn_pbuf_clone(const struct mn_pbuf *p)
   c->sport = p->sport;
   c->dport = p->dport;
   c->ifindex = p->ifindex;
+  c->link_bcast = p->link_bcast;
   return c;
 }
 

@@ -35,6 +35,7 @@ struct mn_pbuf {
   uint32_t src, dst;  /* IPv4 addresses, host order */
   uint16_t sport, dport;
   int ifindex;
+  bool link_bcast; /* arrived as a link-layer broadcast or multicast */
   uint8_t buf[];
 };
 

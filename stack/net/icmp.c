@@ -136,9 +136,10 @@ void mn_icmp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ip
 void mn_icmp_send_error(struct mynet_stack *st, const struct mn_pbuf *orig, uint8_t type,
                         uint8_t code, uint32_t rest)
 {
-  /* RFC 1122 3.2.2: never about an ICMP error, a broadcast or multicast,
-   * a fragment other than the first, or a source that is not a host. */
-  if (orig->len < MN_IPV4_HDR_LEN)
+  /* RFC 1122 3.2.2: never about an ICMP error, a broadcast or multicast
+   * (IP or link layer), a fragment other than the first, or a source that
+   * is not a host. */
+  if (orig->len < MN_IPV4_HDR_LEN || orig->link_bcast)
     return;
   const uint8_t *q = orig->data;
   size_t ihl = (size_t)(q[0] & 0x0f) * 4;

@@ -87,6 +87,7 @@ void mn_eth_input(struct mynet_stack *st, struct mn_iface *ifc, struct mn_pbuf *
     mn_pbuf_free(p);
     return;
   }
+  p->link_bcast = mn_eth_is_multicast(eth.dst);
   mn_pbuf_pull(p, MN_ETH_HDR_LEN);
   switch (eth.type) {
   case MN_ETHERTYPE_IPV4:

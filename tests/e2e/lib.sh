@@ -388,3 +388,97 @@ cleanup() {
   fi
   exit "$status"
 }
+
+# ---- helpers for the TCP tests ----
+
+# require_example NAME...: the examples the test runs must be built.
+require_example() {
+  local e
+  for e in "$@"; do
+    [[ -x $EXAMPLES/$e ]] || fail "$EXAMPLES/$e not built; build first (cmake --build $MYNET_BUILD_DIR)"
+  done
+}
+
+# wait_listen PORT [SECONDS]: wait until a kernel TCP socket in the
+# namespace listens on PORT.
+wait_listen() {
+  wait_for "${2:-10}" in_ns sh -c "ss -Hltn 'sport = :$1' | grep -q ."
+}
+
+# random_file PATH SIZE: a file of SIZE random bytes (SIZE as for head -c,
+# e.g. 20M).
+random_file() {
+  head -c "$2" /dev/urandom >"$1"
+}
+
+# sha256 FILE: its SHA-256 digest in hex.
+sha256() {
+  sha256sum "$1" | awk '{print $1}'
+}
+
+# same_file EXPECTED GOT WHAT: fail unless file GOT has the size and
+# SHA-256 of file EXPECTED; WHAT names the transfer in the message.
+same_file() {
+  [[ -f $2 ]] || fail "$3: nothing was written to $2"
+  local want_size got_size want got
+  want_size=$(stat -c %s "$1")
+  got_size=$(stat -c %s "$2")
+  want=$(sha256 "$1")
+  got=$(sha256 "$2")
+  log "$3: $got_size of $want_size bytes, sha256 $got (expected $want)"
+  ((got_size == want_size)) || fail "$3: $got_size bytes arrived, $want_size were sent"
+  [[ $got == "$want" ]] || fail "$3: the $got_size bytes differ from what was sent (sha256 $got, expected $want)"
+}
+
+# mbps BYTES SECONDS: throughput in MB/s (10^6 bytes per second).
+mbps() {
+  awk -v b="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", b / s / 1e6; else print "inf" }'
+}
+
+# elapsed_since START: seconds since START, a value of $EPOCHREALTIME.
+elapsed_since() {
+  awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'
+}
+
+# kernel_http_server NAME DIR PORT: python3 -m http.server on the kernel's
+# side, serving DIR at http://$KERNEL_IP:PORT/; waits until it listens.
+kernel_http_server() {
+  in_ns_bg "$1" python3 -m http.server --bind "$KERNEL_IP" --directory "$2" "$3" </dev/null
+  wait_listen "$3" || fail "python3 -m http.server on $KERNEL_IP:$3 did not start"
+}
+
+# kernel_sha256_server NAME PORT: an HTTP server on the kernel's side that
+# answers a POST to http://$KERNEL_IP:PORT/ with "SHA256 LENGTH" of the
+# body (tests/e2e/sha256_http_server.py); waits until it listens.
+kernel_sha256_server() {
+  in_ns_bg "$1" python3 "$MYNET_SOURCE_DIR/tests/e2e/sha256_http_server.py" "$KERNEL_IP" "$2" </dev/null
+  wait_listen "$2" || fail "sha256_http_server.py on $KERNEL_IP:$2 did not start"
+}
+
+# shim_http_get URL OUT: download URL to OUT with curl under the shim and
+# log the throughput curl measured; curl's status is returned.
+shim_http_get() {
+  local stats status=0
+  stats=$(shim curl -sS --fail --max-time "$((CMD_TIMEOUT - 5))" -o "$2" \
+    -w '%{size_download} %{time_total} %{speed_download}' "$1") || status=$?
+  if ((status == 0)); then
+    read -r size secs speed <<<"$stats"
+    log "GET $1: $size bytes in ${secs}s, $(mbps "$speed" 1) MB/s"
+  fi
+  return "$status"
+}
+
+# shim_http_post_sha256 FILE URL: POST FILE to a kernel_sha256_server with
+# curl under the shim; succeeds if the server's digest and length match.
+# -H 'Expect:' stops curl from waiting a second for "100 Continue".
+shim_http_post_sha256() {
+  local out status=0 want
+  out=$(shim curl -sS --fail --max-time "$((CMD_TIMEOUT - 5))" -H 'Expect:' \
+    --data-binary "@$1" -w ' %{size_upload} %{time_total} %{speed_upload}' "$2") || status=$?
+  ((status == 0)) || { log "POST $2: curl exited with $status"; return "$status"; }
+  # The server's line ends in a newline; curl's figures follow it.
+  read -r digest length size secs speed <<<"${out//$'\n'/ }"
+  want=$(sha256 "$1")
+  log "POST $2: $size bytes in ${secs}s, $(mbps "$speed" 1) MB/s; server got $length bytes, sha256 $digest (expected $want)"
+  [[ $digest == "$want" && $length == $(stat -c %s "$1") ]]
+}

@@ -12,7 +12,10 @@ static const uint8_t zero_mac[6];
 static const uint8_t other_mac[6] = {0x02, 0, 0, 0, 0, 0x77};
 #define OTHER mn_ip4(192, 0, 2, 77)
 
-static int64_t ctr(struct tn *t, const char *name) { return mynet_stack_counter(t->st, name); }
+static int64_t ctr(struct tn *t, const char *name)
+{
+  return mynet_stack_counter(t->st, name);
+}
 
 static enum mn_arp_state arp_state(struct tn *t, uint32_t ip)
 {
@@ -308,6 +311,34 @@ START_TEST(test_arp_unused_stale_entry_is_forgotten)
 }
 END_TEST
 
+START_TEST(test_arp_full_cache_evicts_the_least_recently_used_entry)
+{
+  struct tn t;
+  tn_setup(&t, false);
+  uint8_t mac[6] = {0x02, 0, 0, 0, 1, 0};
+  for (int i = 0; i < MN_ARP_CACHE_SIZE; i++) {
+    mac[5] = (uint8_t)i;
+    tn_inject_arp(&t, MN_ARP_REQUEST, mac, mn_ip4(192, 0, 2, (uint8_t)(10 + i)), zero_mac, TN_ADDR);
+    mn_pbuf_free(tn_pop(&t)); /* our reply */
+    tn_advance(&t, MYNET_MS(1));
+  }
+  /* Using the oldest makes the second oldest the least recently used. */
+  mynet_sock *s = tn_udp_bound(&t, 0, 5000);
+  ck_assert_int_eq(tn_send(s, mn_ip4(192, 0, 2, 10), 9, "x", 1), 1);
+  mn_pbuf_free(tn_pop(&t));
+  mac[5] = 0xee;
+  tn_inject_arp(&t, MN_ARP_REQUEST, mac, mn_ip4(192, 0, 2, 200), zero_mac, TN_ADDR);
+  mn_pbuf_free(tn_pop(&t));
+  ck_assert_ptr_nonnull(mn_arp_lookup(t.st, mn_ip4(192, 0, 2, 200)));
+  ck_assert_ptr_nonnull(mn_arp_lookup(t.st, mn_ip4(192, 0, 2, 10)));
+  ck_assert_ptr_null(mn_arp_lookup(t.st, mn_ip4(192, 0, 2, 11)));
+  ck_assert_ptr_nonnull(mn_arp_lookup(t.st, mn_ip4(192, 0, 2, 12)));
+  tn_expect_silence(&t);
+  mynet_close(s);
+  tn_teardown(&t);
+}
+END_TEST
+
 START_TEST(test_arp_gratuitous_request_announces_our_address_at_interface_up)
 {
   struct tn t;
@@ -396,6 +427,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_arp_entry_goes_stale_after_30s_and_its_use_sends_a_unicast_refresh);
   tcase_add_test(tc, test_arp_unanswered_refresh_falls_back_to_broadcast_then_forgets_the_entry);
   tcase_add_test(tc, test_arp_unused_stale_entry_is_forgotten);
+  tcase_add_test(tc, test_arp_full_cache_evicts_the_least_recently_used_entry);
   tcase_add_test(tc, test_arp_gratuitous_request_announces_our_address_at_interface_up);
   tcase_add_test(tc, test_arp_truncated_packet_is_counted_as_an_error);
   tcase_add_test(tc, test_arp_wrong_hardware_type_is_counted_as_an_error);

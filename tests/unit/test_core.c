@@ -70,6 +70,7 @@ START_TEST(test_core_pbuf_clone_copies_data_and_metadata)
   p->sport = 3;
   p->dport = 4;
   p->ifindex = 5;
+  p->link_bcast = true;
   struct mn_pbuf *c = mn_pbuf_clone(p);
   ck_assert_ptr_nonnull(c);
   ck_assert_ptr_ne(c, p);
@@ -82,6 +83,7 @@ START_TEST(test_core_pbuf_clone_copies_data_and_metadata)
   ck_assert_uint_eq(c->sport, 3);
   ck_assert_uint_eq(c->dport, 4);
   ck_assert_int_eq(c->ifindex, 5);
+  ck_assert(c->link_bcast);
   ck_assert_uint_eq(pool.live, 2);
   mn_pbuf_free(p);
   mn_pbuf_free(c);
@@ -217,7 +219,7 @@ struct rec_timer {
   struct log *log;
   /* What the callback does besides recording itself. */
   struct mn_timer_heap *heap;
-  struct rec_timer *arm_other;   /* arm this one at `now` */
+  struct rec_timer *arm_other; /* arm this one at `now` */
   struct rec_timer *cancel_other;
   mynet_time period; /* re-arm itself period after its own deadline */
   int repeats;
@@ -236,10 +238,8 @@ static void rec_fire(struct mn_timer *tm, mynet_time now)
   r->log->at[r->log->n] = tm->when;
   r->log->ids[r->log->n++] = r->id;
   ck_assert(!mn_timer_armed(tm)); /* disarmed before its callback runs */
-  if (r->arm_other)
-    ck_assert_int_eq(mn_timer_arm(r->heap, &r->arm_other->t, now), 0);
-  if (r->cancel_other)
-    mn_timer_cancel(r->heap, &r->cancel_other->t);
+  if (r->arm_other) ck_assert_int_eq(mn_timer_arm(r->heap, &r->arm_other->t, now), 0);
+  if (r->cancel_other) mn_timer_cancel(r->heap, &r->cancel_other->t);
   if (r->period && r->repeats-- > 0)
     ck_assert_int_eq(mn_timer_arm(r->heap, tm, tm->when + r->period), 0);
 }
@@ -257,8 +257,8 @@ static void expect_order(const struct log *log, const int *ids, int n)
 {
   ck_assert_int_eq(log->n, n);
   for (int i = 0; i < n; i++)
-    ck_assert_msg(log->ids[i] == ids[i], "position %d: timer %d fired, expected %d", i,
-                  log->ids[i], ids[i]);
+    ck_assert_msg(log->ids[i] == ids[i], "position %d: timer %d fired, expected %d", i, log->ids[i],
+                  ids[i]);
 }
 
 START_TEST(test_core_timers_fire_earliest_first_and_only_when_due)
@@ -405,8 +405,7 @@ START_TEST(test_core_timer_heap_keeps_order_through_many_arms_and_cancels)
     live--;
   }
   for (int i = 1; i < N; i += 7)
-    if (i % 3 != 0)
-      mn_timer_arm(&h, &r[i].t, mn_rand_below(&rnd, 50));
+    if (i % 3 != 0) mn_timer_arm(&h, &r[i].t, mn_rand_below(&rnd, 50));
   ck_assert_uint_eq(h.n, (size_t)live);
   ck_assert_int_eq(mn_timer_run(&h, 49), live);
   /* Each fired no earlier than the one before it, ties in arming order. */

@@ -51,14 +51,20 @@ static struct mn_pbuf *frame(struct fx *f, uint32_t seq)
   return p;
 }
 
-static uint32_t seq_of(const struct mn_pbuf *p) { return mn_get32(p->data + 14); }
+static uint32_t seq_of(const struct mn_pbuf *p)
+{
+  return mn_get32(p->data + 14);
+}
 
 static void send_frame(struct fx *f, uint32_t seq, mynet_time now)
 {
   ck_assert_int_eq(f->dev->ops->transmit(f->dev, frame(f, seq), now), 0);
 }
 
-static void arrive_frame(struct fx *f, uint32_t seq) { tn_device_inject(f->inner, frame(f, seq)); }
+static void arrive_frame(struct fx *f, uint32_t seq)
+{
+  tn_device_inject(f->inner, frame(f, seq));
+}
 
 /* What reached the wire by `now`: the sequence numbers, in order. */
 static int wire_out(struct fx *f, mynet_time now, uint32_t *seqs, int max)
@@ -200,8 +206,7 @@ START_TEST(test_faults_jitter_spreads_release_times_within_the_bound)
   mynet_time first = MYNET_TIME_NEVER, last = 0, prev = 0;
   for (;;) {
     mynet_time d = f.dev->ops->deadline(f.dev);
-    if (d == MYNET_TIME_NEVER)
-      break;
+    if (d == MYNET_TIME_NEVER) break;
     ck_assert_int_ge(d, prev); /* released in time order */
     ck_assert_int_ge(d - T0, MYNET_MS(10));
     ck_assert_int_le(d - T0, MYNET_MS(30));

@@ -13,7 +13,10 @@
 
 #define FRAME_MAX 1600
 
-static int64_t ctr(struct tn *t, const char *name) { return mynet_stack_counter(t->st, name); }
+static int64_t ctr(struct tn *t, const char *name)
+{
+  return mynet_stack_counter(t->st, name);
+}
 
 /* An echo request message: id, seq and payload, checksummed. */
 static size_t echo_request(uint8_t *msg, uint16_t id, uint16_t seq, const void *data, size_t len)
@@ -33,8 +36,7 @@ static void udp_to_closed_port(struct tn *t, uint32_t src, uint32_t dst)
 /* Pop a frame if there is one; true if it was a port unreachable. */
 static bool popped_port_unreachable(struct tn *t)
 {
-  if (tn_device_tx_count(t->dev) == 0)
-    return false;
+  if (tn_device_tx_count(t->dev) == 0) return false;
   struct mn_ipv4_hdr ip;
   struct mn_icmp_hdr ic;
   mn_pbuf_free(tn_expect_icmp(t, &ip, &ic));
@@ -224,8 +226,16 @@ START_TEST(test_icmp_no_error_about_a_broadcast_or_a_non_host_source)
   udp_to_closed_port(&t, 0, TN_ADDR);
   udp_to_closed_port(&t, mn_ip4(192, 0, 2, 255), TN_ADDR);
   udp_to_closed_port(&t, mn_ip4(224, 0, 0, 1), TN_ADDR);
+  /* Addressed to us, but sent to every station on the link. */
+  uint8_t seg[MN_UDP_HDR_LEN + 1] = {0, 0, 0, 0, 0, 0, 0, 0, 'x'};
+  struct mn_udp_hdr u = {.sport = 4000, .dport = 5999};
+  mn_udp_emit(&u, seg, 1, TN_PEER, TN_ADDR);
+  uint8_t frame[128];
+  size_t n = tn_build_ipv4(frame, TN_PEER, TN_ADDR, MN_IPPROTO_UDP, seg, sizeof(seg));
+  memcpy(frame, mn_eth_broadcast, 6);
+  tn_inject_frame(&t, frame, n);
   tn_expect_silence(&t);
-  ck_assert_int_eq(ctr(&t, "udp.no_ports"), 5);
+  ck_assert_int_eq(ctr(&t, "udp.no_ports"), 6);
   ck_assert_int_eq(ctr(&t, "icmp.out_msgs"), 0);
   /* Suppressed errors use no tokens. */
   ck_assert_int_eq(ctr(&t, "icmp.out_rate_limited"), 0);

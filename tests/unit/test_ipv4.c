@@ -13,7 +13,10 @@
 #define IP_OFF MN_ETH_HDR_LEN
 #define FRAME_MAX 256
 
-static int64_t ctr(struct tn *t, const char *name) { return mynet_stack_counter(t->st, name); }
+static int64_t ctr(struct tn *t, const char *name)
+{
+  return mynet_stack_counter(t->st, name);
+}
 
 /* Recompute the header checksum of the IPv4 header in frame. */
 static void fix_ip_csum(uint8_t *frame)
@@ -236,7 +239,7 @@ START_TEST(test_ipv4_options_are_skipped)
   tn_setup(&t, true);
   mynet_sock *s = tn_udp_bound(&t, 0, 5000);
   uint8_t frame[FRAME_MAX];
-  tn_inject_frame(&t, frame, udp_frame(frame, TN_ADDR, "opt", 3, 1)); /* IHL 6 */
+  tn_inject_frame(&t, frame, udp_frame(frame, TN_ADDR, "opt", 3, 1));  /* IHL 6 */
   tn_inject_frame(&t, frame, udp_frame(frame, TN_ADDR, "max", 3, 10)); /* IHL 15 */
   char buf[8];
   struct sockaddr_in from;

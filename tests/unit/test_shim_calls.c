@@ -8,6 +8,8 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
+#include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,8 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -541,6 +545,65 @@ START_TEST(test_a_forked_child_cannot_use_the_parents_sockets_and_leaves_them_al
 }
 END_TEST
 
+START_TEST(test_a_vfork_child_closing_a_socket_leaves_the_parents_open)
+{
+  int a = udp_bound(9115, 0);
+  int b = socket(AF_INET, SOCK_DGRAM, 0);
+  pid_t pid = vfork();
+  if (pid == 0) {
+    close(a);
+    _exit(0);
+  }
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  send_to_port(b, 9115, "still");
+  char buf[8];
+  ck_assert_int_eq(recv(a, buf, sizeof buf, MSG_DONTWAIT), 5);
+  close(a);
+  close(b);
+}
+END_TEST
+
+/* Every symbol libmynet.so exports must be a libc name it interposes:
+ * anything else (a stack function, a helper) could clash with the
+ * program's own symbols. */
+START_TEST(test_the_library_exports_only_names_that_libc_defines)
+{
+  const char *path = getenv("LD_PRELOAD");
+  int fd = open(path, O_RDONLY);
+  ck_assert_int_ge(fd, 0);
+  struct stat st;
+  fstat(fd, &st);
+  const unsigned char *img = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ck_assert_ptr_ne(img, MAP_FAILED);
+  const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
+  const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
+  void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+  ck_assert_ptr_nonnull(libc);
+  int exported = 0;
+  bool saw_socket = false, saw_read_chk = false;
+  for (int i = 0; i < eh->e_shnum; i++) {
+    if (sh[i].sh_type != SHT_DYNSYM)
+      continue;
+    const Elf64_Sym *sym = (const Elf64_Sym *)(img + sh[i].sh_offset);
+    const char *names = (const char *)(img + sh[sh[i].sh_link].sh_offset);
+    for (size_t k = 0; k < sh[i].sh_size / sizeof *sym; k++) {
+      if (sym[k].st_shndx == SHN_UNDEF || ELF64_ST_BIND(sym[k].st_info) == STB_LOCAL)
+        continue;
+      const char *name = names + sym[k].st_name;
+      ck_assert_msg(dlsym(libc, name) != NULL, "libmynet.so exports '%s', not a libc name", name);
+      saw_socket = saw_socket || strcmp(name, "socket") == 0;
+      saw_read_chk = saw_read_chk || strcmp(name, "__read_chk") == 0;
+      exported++;
+    }
+  }
+  ck_assert(saw_socket && saw_read_chk);
+  ck_assert_int_ge(exported, 30);
+  munmap((void *)img, (size_t)st.st_size);
+  close(fd);
+}
+END_TEST
+
 /* --- TCP ---------------------------------------------------------------- */
 
 static int tcp_listener(int port)
@@ -832,6 +895,8 @@ static Suite *shim_suite(void)
   tcase_add_test(tc, test_close_of_the_librarys_own_descriptor_is_pretended);
   tcase_add_test(tc, test_a_forked_child_cannot_use_the_parents_sockets_and_leaves_them_alone);
   tcase_add_test(tc, test_a_bad_configuration_fails_every_inet_socket_after_one_line_on_stderr);
+  tcase_add_test(tc, test_a_vfork_child_closing_a_socket_leaves_the_parents_open);
+  tcase_add_test(tc, test_the_library_exports_only_names_that_libc_defines);
   suite_add_tcase(s, tc);
   TCase *tcp = tcase_create("tcp");
   tcase_set_timeout(tcp, 60);

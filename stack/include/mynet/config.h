@@ -48,7 +48,7 @@ struct mynet_config {
   mynet_time linger; /* how long exit waits for closed sockets */
 };
 
-/* Defaults: no TAP, 192.0.2.2/24, MTU 1500, log level warn, linger 10 s. */
+/* Defaults: TAP "mynet0", 192.0.2.2/24, MTU 1500, log level warn, linger 10 s. */
 MYNET_API void mynet_config_defaults(struct mynet_config *c);
 
 /* Apply one variable (e.g. "MYNET_ADDR", "10.0.0.2/24").  Returns 0, or

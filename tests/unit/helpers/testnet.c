@@ -149,7 +149,8 @@ void tn_inject_ipv4(struct tn *t, uint32_t src, uint32_t dst, uint8_t proto, con
 {
   uint8_t frame[MN_ETH_HDR_LEN + MN_IPV4_HDR_LEN + 9000];
   ck_assert_uint_le(l4len, 9000);
-  tn_inject_frame(t, frame, tn_build_ipv4(frame, src, dst, proto, l4, l4len));
+  size_t len = tn_build_ipv4(frame, src, dst, proto, l4, l4len);
+  tn_inject_frame(t, frame, len);
 }
 
 void tn_inject_udp(struct tn *t, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,

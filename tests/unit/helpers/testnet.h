@@ -30,7 +30,7 @@ struct tn {
   mynet_stack *st;
   struct mn_device *dev; /* the test device; frames the stack sends queue here */
   mynet_time now;
-  int log_level; /* MYNET_LOG level for the stack's hook; -1 = quiet */
+  int log_level;         /* MYNET_LOG level for the stack's hook; -1 = quiet */
   struct mn_eth_hdr eth; /* Ethernet header of the last frame tn_expect_* took */
 };
 
