@@ -25,30 +25,24 @@ static long nsocks;
 
 static uintptr_t slot_load(int fd)
 {
-  if (fd < 0 || fd >= SHIM_FD_LIMIT)
-    return 0;
+  if (fd < 0 || fd >= SHIM_FD_LIMIT) return 0;
   struct chunk *c = __atomic_load_n(&chunks[fd >> CHUNK_BITS], __ATOMIC_ACQUIRE);
   return c ? __atomic_load_n(&c->slot[fd & (CHUNK_SIZE - 1)], __ATOMIC_ACQUIRE) : 0;
 }
 
 static int slot_store(int fd, uintptr_t v)
 {
-  if (fd < 0 || fd >= SHIM_FD_LIMIT)
-    return -EMFILE;
+  if (fd < 0 || fd >= SHIM_FD_LIMIT) return -EMFILE;
   struct chunk *c = chunks[fd >> CHUNK_BITS];
   if (!c) {
-    if (!v)
-      return 0;
+    if (!v) return 0;
     c = calloc(1, sizeof *c);
-    if (!c)
-      return -ENOMEM;
+    if (!c) return -ENOMEM;
     __atomic_store_n(&chunks[fd >> CHUNK_BITS], c, __ATOMIC_RELEASE);
   }
   uintptr_t old = c->slot[fd & (CHUNK_SIZE - 1)];
-  if (old > SLOT_INTERNAL)
-    __atomic_fetch_sub(&nsocks, 1, __ATOMIC_RELAXED);
-  if (v > SLOT_INTERNAL)
-    __atomic_fetch_add(&nsocks, 1, __ATOMIC_RELAXED);
+  if (old > SLOT_INTERNAL) __atomic_fetch_sub(&nsocks, 1, __ATOMIC_RELAXED);
+  if (v > SLOT_INTERNAL) __atomic_fetch_add(&nsocks, 1, __ATOMIC_RELAXED);
   __atomic_store_n(&c->slot[fd & (CHUNK_SIZE - 1)], v, __ATOMIC_RELEASE);
   return 0;
 }
@@ -59,15 +53,30 @@ struct shim_sock *shim_fd_sock(int fd)
   return v > SLOT_INTERNAL ? (struct shim_sock *)v : NULL;
 }
 
-bool shim_fd_internal(int fd) { return slot_load(fd) == SLOT_INTERNAL; }
+bool shim_fd_internal(int fd)
+{
+  return slot_load(fd) == SLOT_INTERNAL;
+}
 
-bool shim_fd_any_socks(void) { return __atomic_load_n(&nsocks, __ATOMIC_RELAXED) > 0; }
+bool shim_fd_any_socks(void)
+{
+  return __atomic_load_n(&nsocks, __ATOMIC_RELAXED) > 0;
+}
 
-int shim_fd_attach(int fd, struct shim_sock *ss) { return slot_store(fd, (uintptr_t)ss); }
+int shim_fd_attach(int fd, struct shim_sock *ss)
+{
+  return slot_store(fd, (uintptr_t)ss);
+}
 
-int shim_fd_mark_internal(int fd) { return slot_store(fd, SLOT_INTERNAL); }
+int shim_fd_mark_internal(int fd)
+{
+  return slot_store(fd, SLOT_INTERNAL);
+}
 
-void shim_fd_forget(int fd) { slot_store(fd, 0); }
+void shim_fd_forget(int fd)
+{
+  slot_store(fd, 0);
+}
 
 struct shim_sock *shim_fd_next_sock(int *fd)
 {

@@ -5,12 +5,6 @@
 #include <errno.h>
 #include <pthread.h>
 
-/* RTLD_NEXT is only declared with _GNU_SOURCE, which the shim avoids (see
- * interpose.h); its value is part of glibc's ABI. */
-#ifndef RTLD_NEXT
-#define RTLD_NEXT ((void *)-1l)
-#endif
-
 struct shim_real shim_real_fns;
 bool shim_real_resolved;
 
@@ -21,8 +15,7 @@ void shim_resolve_real(void)
 {
   /* dlsym() does not call any interposed function in glibc 2.36; if some
    * future one did, the nested call must not deadlock on resolve_lock. */
-  if (resolving)
-    return;
+  if (resolving) return;
   int saved = errno;
   resolving = true;
   pthread_mutex_lock(&resolve_lock);
@@ -35,8 +28,7 @@ void shim_resolve_real(void)
 #undef SHIM_RESOLVE_FIXED
 #undef SHIM_RESOLVE_VARIADIC
     /* glibc before 2.28 has no fcntl64; the two are the same call here. */
-    if (!shim_real_fns.fcntl64)
-      shim_real_fns.fcntl64 = shim_real_fns.fcntl;
+    if (!shim_real_fns.fcntl64) shim_real_fns.fcntl64 = shim_real_fns.fcntl;
     __atomic_store_n(&shim_real_resolved, true, __ATOMIC_RELEASE);
   }
   pthread_mutex_unlock(&resolve_lock);

@@ -25,11 +25,11 @@
  * _FORTIFY_SOURCE variants present in glibc 2.36 and interposed:
  *   __read_chk, __recv_chk, __recvfrom_chk, __poll_chk, __ppoll_chk.
  *
- * Every shim source includes shim.h (and so this file) first, compiles
- * without _GNU_SOURCE (glibc then declares accept & co. with plain pointer
- * parameters instead of transparent unions, so our definitions match) and
+ * Every shim source includes shim.h (and so this file) first and compiles
  * without _FORTIFY_SOURCE (which would turn read & co. into inline
- * functions clashing with our definitions). */
+ * functions clashing with our definitions).  With _GNU_SOURCE glibc
+ * declares accept & co. with a transparent union for the address; gcc and
+ * clang accept our definitions with struct sockaddr * against it. */
 #ifndef SHIM_INTERPOSE_H
 #define SHIM_INTERPOSE_H
 
@@ -53,10 +53,10 @@
         (fd, addr, len, flags))                                                                    \
   FIXED(ssize_t, send, (int fd, const void *buf, size_t n, int flags), (fd, buf, n, flags))        \
   FIXED(ssize_t, recv, (int fd, void *buf, size_t n, int flags), (fd, buf, n, flags))              \
-  FIXED(ssize_t, sendto,                                                                           \
-        (int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr,                \
-         socklen_t len),                                                                           \
-        (fd, buf, n, flags, addr, len))                                                            \
+  FIXED(                                                                                           \
+      ssize_t, sendto,                                                                             \
+      (int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len),  \
+      (fd, buf, n, flags, addr, len))                                                              \
   FIXED(ssize_t, recvfrom,                                                                         \
         (int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *len),           \
         (fd, buf, n, flags, addr, len))                                                            \
@@ -78,10 +78,10 @@
   VARIADIC(int, fcntl64, (int fd, int cmd, ...))                                                   \
   VARIADIC(int, ioctl, (int fd, unsigned long request, ...))                                       \
   FIXED(int, poll, (struct pollfd * fds, nfds_t nfds, int timeout), (fds, nfds, timeout))          \
-  FIXED(int, ppoll,                                                                                \
-        (struct pollfd * fds, nfds_t nfds, const struct timespec *timeout,                         \
-         const sigset_t *sigmask),                                                                 \
-        (fds, nfds, timeout, sigmask))                                                             \
+  FIXED(                                                                                           \
+      int, ppoll,                                                                                  \
+      (struct pollfd * fds, nfds_t nfds, const struct timespec *timeout, const sigset_t *sigmask), \
+      (fds, nfds, timeout, sigmask))                                                               \
   FIXED(int, select,                                                                               \
         (int nfds, fd_set *rfds, fd_set *wfds, fd_set *efds, struct timeval *timeout),             \
         (nfds, rfds, wfds, efds, timeout))                                                         \
@@ -105,8 +105,10 @@
 
 /* Our wrappers: exported (the version script agrees), everything else in
  * the library is hidden. */
-#define SHIM_DECLARE_FIXED(ret, name, params, args) __attribute__((visibility("default"))) ret name params;
-#define SHIM_DECLARE_VARIADIC(ret, name, params) __attribute__((visibility("default"))) ret name params;
+#define SHIM_DECLARE_FIXED(ret, name, params, args)                                                \
+  __attribute__((visibility("default"))) ret name params;
+#define SHIM_DECLARE_VARIADIC(ret, name, params)                                                   \
+  __attribute__((visibility("default"))) ret name params;
 SHIM_INTERPOSED(SHIM_DECLARE_FIXED, SHIM_DECLARE_VARIADIC)
 #undef SHIM_DECLARE_FIXED
 #undef SHIM_DECLARE_VARIADIC
@@ -132,7 +134,8 @@ void shim_resolve_real(void);
  * can arrive before our constructor runs (from other libraries'
  * constructors, or from inside dlsym), so every use checks. */
 #define REAL(name)                                                                                 \
-  (__atomic_load_n(&shim_real_resolved, __ATOMIC_ACQUIRE) ? shim_real_fns.name                     \
-                                                          : (shim_resolve_real(), shim_real_fns.name))
+  (__atomic_load_n(&shim_real_resolved, __ATOMIC_ACQUIRE)                                          \
+       ? shim_real_fns.name                                                                        \
+       : (shim_resolve_real(), shim_real_fns.name))
 
 #endif

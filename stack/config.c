@@ -277,12 +277,16 @@ int mynet_config_set(struct mynet_config *c, const char *name, const char *value
 {
   if (strcmp(name, "MYNET_TAP") == 0) {
     size_t n = strlen(value);
-    if (n == 0 || n >= IFNAMSIZ || strpbrk(value, "/ \t\n:"))
+    if (n == 0 || strcmp(value, "none") == 0) {
+      c->tap[0] = 0; /* loopback only */
+      return 0;
+    }
+    if (n >= IFNAMSIZ || strpbrk(value, "/ \t\n:"))
       return fail(err, errlen,
                   "MYNET_TAP: expected a device name of 1 to %d characters without '/', ':' or "
-                  "spaces (or 'none' for loopback only), got '%s'",
+                  "spaces (or 'none' or empty for loopback only), got '%s'",
                   IFNAMSIZ - 1, value);
-    snprintf(c->tap, sizeof(c->tap), "%s", strcmp(value, "none") == 0 ? "" : value);
+    snprintf(c->tap, sizeof(c->tap), "%s", value);
     return 0;
   }
   if (strcmp(name, "MYNET_ADDR") == 0) {

@@ -141,7 +141,10 @@ static int check_sin(const struct sockaddr_in *a)
 
 int mynet_bind(mynet_sock *s, const struct sockaddr_in *addr)
 {
-  int rc = check_sin(addr);
+  /* Linux accepts AF_UNSPEC with INADDR_ANY, for old programs. */
+  int rc = addr && addr->sin_family == AF_UNSPEC && addr->sin_addr.s_addr == htonl(INADDR_ANY)
+               ? 0
+               : check_sin(addr);
   if (rc < 0)
     return rc;
   if (s->user_closed)

@@ -122,6 +122,9 @@ static void syn_sent_input(struct mn_tcp_sock *tp, const struct seg *sg)
     return;
   tp->irs = th->seq;
   tp->rcv_nxt = th->seq + 1;
+  /* Our SYN advertised its window before RCV.NXT was known: the right
+   * edge starts over from the peer's ISN. */
+  tp->rcv_adv = tp->rcv_nxt;
   take_options_from_syn(tp, sg);
   if (!tp->ws_ok)
     tp->rcv_wscale = 0;
@@ -439,6 +442,18 @@ static void sync_input(struct mn_tcp_sock *tp, const struct seg *sg_in)
     tp->snd_nxt = tp->iss;
     mn_tcp_output(tp);
     return;
+  }
+
+  /* Simultaneous open (RFC 9293 3.5, figure 7): the peer's SYN-ACK
+   * repeats the SYN we already took.  Its SYN is a duplicate, dropped and
+   * acknowledged, and its ACK completes the handshake, as on Linux. */
+  if (tp->state == MN_TCPS_SYN_RECEIVED && !tp->listener &&
+      (th->flags & (MN_TCP_SYN | MN_TCP_ACK | MN_TCP_RST)) == (MN_TCP_SYN | MN_TCP_ACK) &&
+      th->seq == tp->irs) {
+    th->flags &= (uint8_t)~MN_TCP_SYN;
+    th->seq++;
+    sg.seglen--;
+    tp->ack_now = true;
   }
 
   /* RFC 7323 5.3: PAWS. */

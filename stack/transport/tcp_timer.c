@@ -106,12 +106,16 @@ void mn_tcp_enter_time_wait(struct mn_tcp_sock *tp)
   mn_sock_wake(&tp->sk);
 }
 
-static void give_up(struct mn_tcp_sock *tp)
+/* The peer stopped answering.  Like Linux, only a keepalive failure
+ * tells it so with a reset (the peer may be alive but have lost the
+ * connection); when retransmissions go unanswered a reset would most
+ * likely be lost too, so the connection just ends. */
+static void give_up(struct mn_tcp_sock *tp, bool send_rst)
 {
   int err = tp->soft_error ? tp->soft_error : ETIMEDOUT;
   if (tp->state == MN_TCPS_SYN_SENT)
     tp->sk.st->ctr.tcp_attempt_fails++;
-  if (tp->state >= MN_TCPS_SYN_RECEIVED)
+  if (send_rst && tp->state >= MN_TCPS_SYN_RECEIVED)
     mn_tcp_send_rst(tp);
   mn_tcp_drop(tp, err);
 }
@@ -143,7 +147,7 @@ static void rexmt_fire(struct mn_timer *t, mynet_time now)
   bool user_expired = tp->user_timeout && tp->first_unacked_at &&
                       now - tp->first_unacked_at >= tp->user_timeout;
   if (tp->rexmt_count > limit || user_expired) {
-    give_up(tp);
+    give_up(tp, false);
     return;
   }
   if (tp->backoff < MN_TCP_MAX_BACKOFF)
@@ -210,7 +214,7 @@ static void keep_fire(struct mn_timer *t, mynet_time now)
   }
   if (tp->keep_probes >= tp->keepcnt ||
       (tp->user_timeout && now - tp->last_rcv >= tp->user_timeout)) {
-    give_up(tp);
+    give_up(tp, true);
     return;
   }
   /* RFC 1122 4.2.3.6: a segment with an old sequence number that makes

@@ -4,7 +4,6 @@
  * would: blocking and its interruptions, poll and select over mixed sets,
  * fcntl/ioctl flags, address lengths, the library's own descriptors, a
  * bad configuration and a forked child.  No device, no privileges. */
-#define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
@@ -107,7 +106,9 @@ static void *delayed_main(void *arg)
   return NULL;
 }
 
-static void on_alarm(int sig) {}
+static void on_alarm(int sig)
+{
+}
 
 static void *connect_later_main(void *arg)
 {
@@ -387,9 +388,8 @@ START_TEST(test_poll_answers_for_stack_sockets_and_pipes_together)
   int b = socket(AF_INET, SOCK_DGRAM, 0);
   int p[2];
   ck_assert_int_eq(pipe(p), 0);
-  struct pollfd fds[3] = {{.fd = a, .events = POLLIN},
-                          {.fd = p[0], .events = POLLIN},
-                          {.fd = -1, .events = POLLIN}};
+  struct pollfd fds[3] = {
+      {.fd = a, .events = POLLIN}, {.fd = p[0], .events = POLLIN}, {.fd = -1, .events = POLLIN}};
   /* nothing ready: a zero and a short timeout */
   ck_assert_int_eq(poll(fds, 3, 0), 0);
   double t0 = now_s();
@@ -511,8 +511,7 @@ START_TEST(test_close_of_the_librarys_own_descriptor_is_pretended)
   for (int fd = 0; fd < 1024 && found < 0; fd++) {
     char kind[64];
     fd_kind(fd, kind, sizeof kind);
-    if (strcmp(kind, "anon_inode:[timerfd]") == 0)
-      found = fd;
+    if (strcmp(kind, "anon_inode:[timerfd]") == 0) found = fd;
   }
   ck_assert_int_ge(found, 0);
   ck_assert_int_eq(close(found), 0);
@@ -583,13 +582,11 @@ START_TEST(test_the_library_exports_only_names_that_libc_defines)
   int exported = 0;
   bool saw_socket = false, saw_read_chk = false;
   for (int i = 0; i < eh->e_shnum; i++) {
-    if (sh[i].sh_type != SHT_DYNSYM)
-      continue;
+    if (sh[i].sh_type != SHT_DYNSYM) continue;
     const Elf64_Sym *sym = (const Elf64_Sym *)(img + sh[i].sh_offset);
     const char *names = (const char *)(img + sh[sh[i].sh_link].sh_offset);
     for (size_t k = 0; k < sh[i].sh_size / sizeof *sym; k++) {
-      if (sym[k].st_shndx == SHN_UNDEF || ELF64_ST_BIND(sym[k].st_info) == STB_LOCAL)
-        continue;
+      if (sym[k].st_shndx == SHN_UNDEF || ELF64_ST_BIND(sym[k].st_info) == STB_LOCAL) continue;
       const char *name = names + sym[k].st_name;
       ck_assert_msg(dlsym(libc, name) != NULL, "libmynet.so exports '%s', not a libc name", name);
       saw_socket = saw_socket || strcmp(name, "socket") == 0;
@@ -786,7 +783,10 @@ START_TEST(test_a_blocking_send_sleeps_until_the_peer_reads)
 END_TEST
 
 static volatile sig_atomic_t sigpipes;
-static void on_sigpipe(int sig) { sigpipes++; }
+static void on_sigpipe(int sig)
+{
+  sigpipes++;
+}
 
 START_TEST(test_send_on_a_reset_stream_gives_EPIPE_and_SIGPIPE_unless_MSG_NOSIGNAL)
 {
@@ -836,8 +836,7 @@ START_TEST(test_a_bad_configuration_fails_every_inet_socket_after_one_line_on_st
   char **env = calloc(n + 2, sizeof *env);
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
-    if (strncmp(environ[i], "MYNET_ADDR=", 11) != 0)
-      env[k++] = environ[i];
+    if (strncmp(environ[i], "MYNET_ADDR=", 11) != 0) env[k++] = environ[i];
   env[k++] = "MYNET_ADDR=300.1.2.3/24";
   pid_t pid;
   ck_assert_int_eq(posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, env), 0);
@@ -863,8 +862,7 @@ static int bad_config_child(void)
 {
   for (int i = 0; i < 2; i++) {
     errno = 0;
-    if (socket(AF_INET, SOCK_STREAM, 0) != -1 || errno != EAFNOSUPPORT)
-      return 1;
+    if (socket(AF_INET, SOCK_STREAM, 0) != -1 || errno != EAFNOSUPPORT) return 1;
   }
   /* other families still work */
   int sv[2];
@@ -917,8 +915,7 @@ static int reexec_preloaded(char **argv)
 {
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n < 0)
-    return perror("readlink /proc/self/exe"), 1;
+  if (n < 0) return perror("readlink /proc/self/exe"), 1;
   self[n] = '\0';
   char lib[PATH_MAX + 16];
   snprintf(lib, sizeof lib, "%.*s/libmynet.so", (int)(strrchr(self, '/') - self), self);
@@ -933,9 +930,9 @@ static int reexec_preloaded(char **argv)
   setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 0);
   setenv(CHILD_MARK, "1", 1);
   /* Only the variables this test means; the library rejects unknown ones. */
-  static const char *const drop[] = {"MYNET_ADDR", "MYNET_GW", "MYNET_ROUTES", "MYNET_PCAP",
-                                     "MYNET_FAULTS", "MYNET_LINGER", "MYNET_LIB",
-                                     "MYNET_BUILD_DIR", "MYNET_SOURCE_DIR"};
+  static const char *const drop[] = {"MYNET_ADDR", "MYNET_GW",        "MYNET_ROUTES",
+                                     "MYNET_PCAP", "MYNET_FAULTS",    "MYNET_LINGER",
+                                     "MYNET_LIB",  "MYNET_BUILD_DIR", "MYNET_SOURCE_DIR"};
   for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
     unsetenv(drop[i]);
   execv(self, argv);
@@ -945,10 +942,8 @@ static int reexec_preloaded(char **argv)
 
 int main(int argc, char **argv)
 {
-  if (!getenv(CHILD_MARK))
-    return reexec_preloaded(argv);
-  if (argc > 1 && strcmp(argv[1], "bad-config") == 0)
-    return bad_config_child();
+  if (!getenv(CHILD_MARK)) return reexec_preloaded(argv);
+  if (argc > 1 && strcmp(argv[1], "bad-config") == 0) return bad_config_child();
   SRunner *sr = srunner_create(shim_suite());
   srunner_set_fork_status(sr, CK_NOFORK);
   srunner_run_all(sr, CK_NORMAL);

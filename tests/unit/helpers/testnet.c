@@ -102,7 +102,52 @@ void tn_teardown(struct tn *t)
   t->st = NULL;
 }
 
-void tn_poll(struct tn *t) { mynet_stack_poll(t->st, t->now); }
+/* Take the ARP requests for the peer out of what the stack sent and feed
+ * it the peer's replies, until it asks no more. */
+static void answer_arp(struct tn *t)
+{
+  struct tn_device *td = (struct tn_device *)t->dev;
+  for (int round = 0; round < 8; round++) {
+    struct mn_pbuf_queue keep = {0};
+    bool asked = false;
+    struct mn_pbuf *p;
+    while ((p = mn_pbuf_queue_pop(&td->tx))) {
+      struct mn_eth_hdr eth;
+      struct mn_arp_pkt a;
+      if (mn_eth_parse(p->data, p->len, &eth) == MN_PARSE_OK && eth.type == MN_ETHERTYPE_ARP &&
+          mn_arp_parse(p->data + MN_ETH_HDR_LEN, p->len - MN_ETH_HDR_LEN, &a) == MN_PARSE_OK &&
+          a.op == MN_ARP_REQUEST && a.tpa == TN_PEER) {
+        asked = true;
+        mn_pbuf_free(p);
+      } else {
+        mn_pbuf_queue_push(&keep, p);
+      }
+    }
+    while ((p = mn_pbuf_queue_pop(&keep)))
+      mn_pbuf_queue_push(&td->tx, p);
+    if (!asked)
+      return;
+    struct mn_pbuf *r = mn_pbuf_alloc(&t->st->pool, MN_PBUF_HEADROOM, MN_ETH_HDR_LEN + MN_ARP_LEN);
+    ck_assert_ptr_nonnull(r);
+    struct mn_eth_hdr eth = {.type = MN_ETHERTYPE_ARP};
+    memcpy(eth.dst, tn_mac, 6);
+    memcpy(eth.src, tn_peer_mac, 6);
+    mn_eth_emit(&eth, r->data);
+    struct mn_arp_pkt a = {.op = MN_ARP_REPLY, .spa = TN_PEER, .tpa = TN_ADDR};
+    memcpy(a.sha, tn_peer_mac, 6);
+    memcpy(a.tha, tn_mac, 6);
+    mn_arp_emit(&a, r->data + MN_ETH_HDR_LEN);
+    tn_device_inject(t->dev, r);
+    mynet_stack_poll(t->st, t->now);
+  }
+}
+
+void tn_poll(struct tn *t)
+{
+  mynet_stack_poll(t->st, t->now);
+  if (t->answer_arp && t->dev)
+    answer_arp(t);
+}
 
 void tn_advance(struct tn *t, mynet_time dt)
 {
@@ -287,4 +332,35 @@ ssize_t tn_recv(mynet_sock *s, void *buf, size_t len, struct sockaddr_in *from)
 {
   struct iovec iov = {buf, len};
   return mynet_recvmsg(s, &iov, 1, from, 0, NULL);
+}
+
+void tn_inject_tcp(struct tn *t, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+                   uint8_t flags, uint16_t win, const struct mn_tcp_opts *opts,
+                   const void *payload, size_t len)
+{
+  uint8_t seg[MN_TCP_MAX_HDR_LEN + 9000];
+  struct mn_tcp_hdr h = {.sport = sport, .dport = dport, .seq = seq, .ack = ack, .flags = flags,
+                         .win = win};
+  if (opts)
+    h.opt = *opts;
+  size_t hl = MN_TCP_HDR_LEN + mn_tcp_opts_len(&h.opt);
+  ck_assert_uint_le(len, sizeof(seg) - hl);
+  if (len)
+    memcpy(seg + hl, payload, len);
+  ck_assert_uint_eq(mn_tcp_emit(&h, seg, len, TN_PEER, TN_ADDR), hl);
+  tn_inject_ipv4(t, TN_PEER, TN_ADDR, MN_IPPROTO_TCP, seg, hl + len);
+}
+
+size_t tn_expect_tcp(struct tn *t, struct mn_tcp_hdr *h, void *payload, size_t cap)
+{
+  struct mn_ipv4_hdr ip;
+  struct mn_pbuf *p = tn_expect_ipv4(t, MN_IPPROTO_TCP, &ip);
+  ck_assert_uint_eq(ip.src, TN_ADDR);
+  ck_assert_uint_eq(ip.dst, TN_PEER);
+  ck_assert_int_eq(mn_tcp_parse(p->data, p->len, ip.src, ip.dst, h), MN_PARSE_OK);
+  size_t len = p->len - h->hdr_len;
+  if (payload)
+    memcpy(payload, p->data + h->hdr_len, len < cap ? len : cap);
+  mn_pbuf_free(p);
+  return len;
 }

@@ -32,6 +32,9 @@ struct tn {
   mynet_time now;
   int log_level;         /* MYNET_LOG level for the stack's hook; -1 = quiet */
   struct mn_eth_hdr eth; /* Ethernet header of the last frame tn_expect_* took */
+  /* Answer the stack's ARP requests for TN_PEER as the peer would, and
+   * hide them: for tests that run long enough for the entry to expire. */
+  bool answer_arp;
 };
 
 /* A test device: tx frames are kept for inspection, rx frames are what
@@ -97,5 +100,15 @@ mynet_sock *tn_udp_connected(struct tn *t, uint32_t addr, uint16_t port);
 /* sendmsg of one buffer; to_port 0 = the connected peer. */
 ssize_t tn_send(mynet_sock *s, uint32_t to_addr, uint16_t to_port, const void *buf, size_t len);
 ssize_t tn_recv(mynet_sock *s, void *buf, size_t len, struct sockaddr_in *from);
+
+/* A TCP segment from the peer (TN_PEER:sport) to the stack (TN_ADDR:dport),
+ * checksummed by mn_tcp_emit; opts NULL means no options. */
+void tn_inject_tcp(struct tn *t, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+                   uint8_t flags, uint16_t win, const struct mn_tcp_opts *opts,
+                   const void *payload, size_t len);
+/* Pop the next frame and check it is a TCP segment from TN_ADDR to TN_PEER
+ * with a valid checksum; fill *h, copy up to cap payload bytes (payload may
+ * be NULL) and return the payload length. */
+size_t tn_expect_tcp(struct tn *t, struct mn_tcp_hdr *h, void *payload, size_t cap);
 
 #endif
