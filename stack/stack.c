@@ -131,7 +131,15 @@ int mynet_stack_rx_fds(const mynet_stack *st, int *fds, int max)
   return n;
 }
 
-bool mynet_stack_lingering(const mynet_stack *st) { return mn_tcp_lingering(st); }
+bool mynet_stack_lingering(const mynet_stack *st)
+{
+  /* Datagrams waiting for address resolution count too: the kernel sends
+   * them after the program that wrote them has exited. */
+  for (int i = 0; i < MN_ARP_CACHE_SIZE; i++)
+    if (st->arp.e[i].state == MN_ARP_INCOMPLETE && st->arp.e[i].pending.count)
+      return true;
+  return mn_tcp_lingering(st);
+}
 
 int64_t mynet_stack_counter(const mynet_stack *st, const char *name)
 {

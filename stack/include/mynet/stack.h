@@ -75,7 +75,8 @@ MYNET_API mynet_time mynet_stack_deadline(const mynet_stack *st);
 /* Kernel file descriptors the driver should wait on for incoming frames. */
 MYNET_API int mynet_stack_rx_fds(const mynet_stack *st, int *fds, int max);
 
-/* True while some closed socket still has data or a FIN exchange to finish:
+/* True while some closed socket still has data or a FIN exchange to finish,
+ * or packets wait for address resolution:
  * the driver keeps polling before exit while this holds. */
 MYNET_API bool mynet_stack_lingering(const mynet_stack *st);
 
