@@ -52,7 +52,8 @@ static int parse_size(const char *s, long long lo, long long *out)
   char *end;
   errno = 0;
   long long v = strtoll(s, &end, 10);
-  if (errno != 0 || end == s || v < 0) return -1;
+  if (errno != 0 || end == s || v < 0)
+    return -1;
   long long mult = 1;
   switch (*end) {
   case '\0':
@@ -75,7 +76,8 @@ static int parse_size(const char *s, long long lo, long long *out)
   default:
     return -1;
   }
-  if (*end != '\0' || v > LLONG_MAX / mult || v * mult < lo) return -1;
+  if (*end != '\0' || v > LLONG_MAX / mult || v * mult < lo)
+    return -1;
   *out = v * mult;
   return 0;
 }
@@ -92,7 +94,8 @@ static int write_all(int fd, const unsigned char *buf, size_t len)
   while (len > 0) {
     ssize_t n = write(fd, buf, len);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return -1;
     }
     buf += n;
@@ -101,12 +104,141 @@ static int write_all(int fd, const unsigned char *buf, size_t len)
   return 0;
 }
 
+/* The first offset in [0, n) where got differs from want, or -1. */
+static ssize_t first_mismatch(const unsigned char *got, const unsigned char *want, size_t n)
+{
+  if (memcmp(got, want, n) == 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (got[i] != want[i])
+      return (ssize_t)i;
+  return -1;
+}
+
+struct sink {
+  struct sockaddr_in local;
+  const char *out_file;
+  int check;
+  long long expect, bufsize;
+  unsigned char *buf, *ref; /* a read; the pattern, one period longer */
+};
+
+/* A listening socket on s->local, announced on stdout; -1 on error. */
+static int listen_on(struct sink *s)
+{
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  if (lfd < 0) {
+    fprintf(stderr, "tcp_sink: socket: %s\n", strerror(errno));
+    return -1;
+  }
+  int one = 1;
+  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  char name[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &s->local.sin_addr, name, sizeof name);
+  if (bind(lfd, (struct sockaddr *)&s->local, sizeof s->local) < 0) {
+    fprintf(stderr, "tcp_sink: bind %s:%u: %s\n", name, ntohs(s->local.sin_port), strerror(errno));
+    close(lfd);
+    return -1;
+  }
+  socklen_t len = sizeof s->local;
+  if (listen(lfd, 1) < 0 || getsockname(lfd, (struct sockaddr *)&s->local, &len) < 0) {
+    fprintf(stderr, "tcp_sink: listen: %s\n", strerror(errno));
+    close(lfd);
+    return -1;
+  }
+  printf("listening on %s:%u\n", name, ntohs(s->local.sin_port));
+  return lfd;
+}
+
+/* Accept one connection, read it to the end, report; the exit status. */
+static int run(struct sink *s)
+{
+  int out = -1;
+  if (s->out_file) {
+    out = open(s->out_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (out < 0) {
+      fprintf(stderr, "tcp_sink: %s: %s\n", s->out_file, strerror(errno));
+      return 1;
+    }
+  }
+  int lfd = listen_on(s);
+  if (lfd < 0)
+    goto fail;
+  struct sockaddr_in peer;
+  socklen_t peer_len = sizeof peer;
+  int fd;
+  do
+    fd = accept(lfd, (struct sockaddr *)&peer, &peer_len);
+  while (fd < 0 && errno == EINTR);
+  close(lfd);
+  if (fd < 0) {
+    fprintf(stderr, "tcp_sink: accept: %s\n", strerror(errno));
+    goto fail;
+  }
+  char name[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &peer.sin_addr, name, sizeof name);
+  printf("connection from %s:%u\n", name, ntohs(peer.sin_port));
+
+  double start = now_seconds();
+  long long received = 0, bad_offset = -1;
+  for (;;) {
+    ssize_t n = read(fd, s->buf, (size_t)s->bufsize);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      fprintf(stderr, "tcp_sink: read after %lld bytes: %s\n", received, strerror(errno));
+      close(fd);
+      goto fail;
+    }
+    if (n == 0)
+      break;
+    if (s->check && bad_offset < 0) {
+      ssize_t i = first_mismatch(s->buf, s->ref + received % PATTERN_PERIOD, (size_t)n);
+      if (i >= 0)
+        bad_offset = received + i;
+    }
+    if (out >= 0 && write_all(out, s->buf, (size_t)n) < 0) {
+      fprintf(stderr, "tcp_sink: write %s: %s\n", s->out_file, strerror(errno));
+      close(fd);
+      goto fail;
+    }
+    received += n;
+  }
+  double elapsed = now_seconds() - start;
+  close(fd);
+  if (out >= 0 && close(out) < 0) {
+    fprintf(stderr, "tcp_sink: close %s: %s\n", s->out_file, strerror(errno));
+    return 1;
+  }
+  printf("received %lld bytes in %.3f s (%.1f MB/s)\n", received, elapsed,
+         elapsed > 0 ? (double)received / elapsed / 1e6 : 0.0);
+  int status = 0;
+  if (s->check) {
+    if (bad_offset >= 0) {
+      printf("pattern MISMATCH at offset %lld\n", bad_offset);
+      status = 1;
+    } else {
+      printf("pattern ok\n");
+    }
+  }
+  if (s->expect >= 0 && received != s->expect) {
+    printf("expected %lld bytes, got %lld\n", s->expect, received);
+    status = 1;
+  }
+  return status;
+
+fail:
+  if (out >= 0)
+    close(out);
+  return 1;
+}
+
 int main(int argc, char **argv)
 {
+  struct sink s = {.expect = -1, .bufsize = DEFAULT_BUFSIZE};
   long port = DEFAULT_PORT;
-  long long expect = -1, bufsize = DEFAULT_BUFSIZE;
-  const char *addr_str = "0.0.0.0", *out_file = NULL;
-  int check = 0, opt;
+  const char *addr_str = "0.0.0.0";
+  int opt;
 
   while ((opt = getopt(argc, argv, "a:p:ce:o:b:h")) != -1) {
     switch (opt) {
@@ -123,19 +255,19 @@ int main(int argc, char **argv)
       break;
     }
     case 'c':
-      check = 1;
+      s.check = 1;
       break;
     case 'e':
-      if (parse_size(optarg, 0, &expect) < 0) {
+      if (parse_size(optarg, 0, &s.expect) < 0) {
         fprintf(stderr, "tcp_sink: bad byte count '%s'\n", optarg);
         return 2;
       }
       break;
     case 'o':
-      out_file = optarg;
+      s.out_file = optarg;
       break;
     case 'b':
-      if (parse_size(optarg, 1, &bufsize) < 0 || bufsize > (1LL << 30)) {
+      if (parse_size(optarg, 1, &s.bufsize) < 0 || s.bufsize > (1LL << 30)) {
         fprintf(stderr, "tcp_sink: bad buffer size '%s' (1 to 1G)\n", optarg);
         return 2;
       }
@@ -155,112 +287,23 @@ int main(int argc, char **argv)
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
 
-  struct sockaddr_in local = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  if (inet_pton(AF_INET, addr_str, &local.sin_addr) != 1) {
+  s.local = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  if (inet_pton(AF_INET, addr_str, &s.local.sin_addr) != 1) {
     fprintf(stderr, "tcp_sink: bad address '%s' (expected dotted IPv4)\n", addr_str);
     return 2;
   }
-  int out = -1;
-  if (out_file) {
-    out = open(out_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (out < 0) {
-      fprintf(stderr, "tcp_sink: %s: %s\n", out_file, strerror(errno));
-      return 1;
-    }
+  /* The check compares a read with the pattern at offset (i mod 251). */
+  s.buf = malloc((size_t)s.bufsize);
+  s.ref = malloc((size_t)s.bufsize + PATTERN_PERIOD);
+  int status = 1;
+  if (s.buf && s.ref) {
+    for (long long i = 0; i < s.bufsize + PATTERN_PERIOD; i++)
+      s.ref[i] = (unsigned char)(i % PATTERN_PERIOD);
+    status = run(&s);
+  } else {
+    fprintf(stderr, "tcp_sink: out of memory for %lld-byte buffers\n", s.bufsize);
   }
-  /* The check compares against this reference at offset (i mod 251), so it
-   * is one period longer than a read. */
-  unsigned char *buf = malloc((size_t)bufsize), *ref = malloc((size_t)bufsize + PATTERN_PERIOD);
-  if (!buf || !ref) {
-    fprintf(stderr, "tcp_sink: out of memory for %lld-byte buffers\n", bufsize);
-    return 1;
-  }
-  for (long long i = 0; i < bufsize + PATTERN_PERIOD; i++)
-    ref[i] = (unsigned char)(i % PATTERN_PERIOD);
-
-  int lfd = socket(AF_INET, SOCK_STREAM, 0);
-  if (lfd < 0) {
-    fprintf(stderr, "tcp_sink: socket: %s\n", strerror(errno));
-    return 1;
-  }
-  int one = 1;
-  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(lfd, (struct sockaddr *)&local, sizeof local) < 0) {
-    fprintf(stderr, "tcp_sink: bind %s:%ld: %s\n", addr_str, port, strerror(errno));
-    return 1;
-  }
-  if (listen(lfd, 1) < 0) {
-    fprintf(stderr, "tcp_sink: listen: %s\n", strerror(errno));
-    return 1;
-  }
-  socklen_t local_len = sizeof local;
-  if (getsockname(lfd, (struct sockaddr *)&local, &local_len) < 0) {
-    fprintf(stderr, "tcp_sink: getsockname: %s\n", strerror(errno));
-    return 1;
-  }
-  char name[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &local.sin_addr, name, sizeof name);
-  printf("listening on %s:%u\n", name, ntohs(local.sin_port));
-
-  struct sockaddr_in peer;
-  socklen_t peer_len = sizeof peer;
-  int fd;
-  do
-    fd = accept(lfd, (struct sockaddr *)&peer, &peer_len);
-  while (fd < 0 && errno == EINTR);
-  if (fd < 0) {
-    fprintf(stderr, "tcp_sink: accept: %s\n", strerror(errno));
-    return 1;
-  }
-  close(lfd);
-  inet_ntop(AF_INET, &peer.sin_addr, name, sizeof name);
-  printf("connection from %s:%u\n", name, ntohs(peer.sin_port));
-
-  double start = now_seconds();
-  long long received = 0, bad_offset = -1;
-  for (;;) {
-    ssize_t n = read(fd, buf, (size_t)bufsize);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      fprintf(stderr, "tcp_sink: read after %lld bytes: %s\n", received, strerror(errno));
-      return 1;
-    }
-    if (n == 0) break;
-    if (check && bad_offset < 0 && memcmp(buf, ref + received % PATTERN_PERIOD, (size_t)n) != 0) {
-      const unsigned char *want = ref + received % PATTERN_PERIOD;
-      ssize_t i = 0;
-      while (buf[i] == want[i])
-        i++;
-      bad_offset = received + i;
-    }
-    if (out >= 0 && write_all(out, buf, (size_t)n) < 0) {
-      fprintf(stderr, "tcp_sink: write %s: %s\n", out_file, strerror(errno));
-      return 1;
-    }
-    received += n;
-  }
-  double elapsed = now_seconds() - start;
-  close(fd);
-  if (out >= 0 && close(out) < 0) {
-    fprintf(stderr, "tcp_sink: close %s: %s\n", out_file, strerror(errno));
-    return 1;
-  }
-  printf("received %lld bytes in %.3f s (%.1f MB/s)\n", received, elapsed,
-         elapsed > 0 ? (double)received / elapsed / 1e6 : 0.0);
-  int status = 0;
-  if (check) {
-    if (bad_offset >= 0) {
-      printf("pattern MISMATCH at offset %lld\n", bad_offset);
-      status = 1;
-    } else {
-      printf("pattern ok\n");
-    }
-  }
-  if (expect >= 0 && received != expect) {
-    printf("expected %lld bytes, got %lld\n", expect, received);
-    status = 1;
-  }
-  free(buf);
-  free(ref);
+  free(s.buf);
+  free(s.ref);
   return status;
 }

@@ -54,7 +54,8 @@ static int parse_size(const char *s, long long lo, long long *out)
   char *end;
   errno = 0;
   long long v = strtoll(s, &end, 10);
-  if (errno != 0 || end == s || v < 0) return -1;
+  if (errno != 0 || end == s || v < 0)
+    return -1;
   long long mult = 1;
   switch (*end) {
   case '\0':
@@ -77,7 +78,8 @@ static int parse_size(const char *s, long long lo, long long *out)
   default:
     return -1;
   }
-  if (*end != '\0' || v > LLONG_MAX / mult || v * mult < lo) return -1;
+  if (*end != '\0' || v > LLONG_MAX / mult || v * mult < lo)
+    return -1;
   *out = v * mult;
   return 0;
 }
@@ -95,7 +97,8 @@ static int write_all(int fd, const unsigned char *buf, size_t len)
   while (len > 0) {
     ssize_t n = write(fd, buf, len);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return -1;
     }
     buf += n;
@@ -104,25 +107,103 @@ static int write_all(int fd, const unsigned char *buf, size_t len)
   return 0;
 }
 
+struct source {
+  struct sockaddr_in peer;
+  const char *file;
+  long long bytes, bufsize;
+  unsigned char *buf; /* a write, plus one period of the pattern */
+};
+
+/* Send the file or the pattern to fd; the byte count, or -1 on error. */
+static long long send_all(const struct source *s, int fd)
+{
+  long long sent = 0;
+  if (!s->file) {
+    while (sent < s->bytes) {
+      long long chunk = s->bytes - sent < s->bufsize ? s->bytes - sent : s->bufsize;
+      if (write_all(fd, s->buf + sent % PATTERN_PERIOD, (size_t)chunk) < 0) {
+        fprintf(stderr, "tcp_source: write after %lld bytes: %s\n", sent, strerror(errno));
+        return -1;
+      }
+      sent += chunk;
+    }
+    return sent;
+  }
+  int in = open(s->file, O_RDONLY);
+  if (in < 0) {
+    fprintf(stderr, "tcp_source: %s: %s\n", s->file, strerror(errno));
+    return -1;
+  }
+  for (;;) {
+    ssize_t n = read(in, s->buf, (size_t)s->bufsize);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      fprintf(stderr, "tcp_source: read %s: %s\n", s->file, strerror(errno));
+      sent = -1;
+      break;
+    }
+    if (n == 0)
+      break;
+    if (write_all(fd, s->buf, (size_t)n) < 0) {
+      fprintf(stderr, "tcp_source: write after %lld bytes: %s\n", sent, strerror(errno));
+      sent = -1;
+      break;
+    }
+    sent += n;
+  }
+  close(in);
+  return sent;
+}
+
+/* Connect, send, close; the exit status. */
+static int run(const struct source *s)
+{
+  char name[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &s->peer.sin_addr, name, sizeof name);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) {
+    fprintf(stderr, "tcp_source: socket: %s\n", strerror(errno));
+    return 1;
+  }
+  if (connect(fd, (const struct sockaddr *)&s->peer, sizeof s->peer) < 0) {
+    fprintf(stderr, "tcp_source: connect %s:%u: %s\n", name, ntohs(s->peer.sin_port),
+            strerror(errno));
+    close(fd);
+    return 1;
+  }
+  double start = now_seconds();
+  long long sent = send_all(s, fd);
+  if (sent < 0) {
+    close(fd);
+    return 1;
+  }
+  if (close(fd) < 0) {
+    fprintf(stderr, "tcp_source: close: %s\n", strerror(errno));
+    return 1;
+  }
+  printf("sent %lld bytes in %.3f s\n", sent, now_seconds() - start);
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
-  long long bytes = DEFAULT_BYTES, bufsize = DEFAULT_BUFSIZE;
-  const char *file = NULL;
+  struct source s = {.bytes = DEFAULT_BYTES, .bufsize = DEFAULT_BUFSIZE};
   int opt;
 
   while ((opt = getopt(argc, argv, "n:f:b:h")) != -1) {
     switch (opt) {
     case 'n':
-      if (parse_size(optarg, 0, &bytes) < 0) {
+      if (parse_size(optarg, 0, &s.bytes) < 0) {
         fprintf(stderr, "tcp_source: bad byte count '%s'\n", optarg);
         return 2;
       }
       break;
     case 'f':
-      file = optarg;
+      s.file = optarg;
       break;
     case 'b':
-      if (parse_size(optarg, 1, &bufsize) < 0 || bufsize > (1LL << 30)) {
+      if (parse_size(optarg, 1, &s.bufsize) < 0 || s.bufsize > (1LL << 30)) {
         fprintf(stderr, "tcp_source: bad buffer size '%s' (1 to 1G)\n", optarg);
         return 2;
       }
@@ -139,84 +220,30 @@ int main(int argc, char **argv)
     usage(stderr);
     return 2;
   }
-  const char *host = argv[optind];
+  const char *host = argv[optind], *port_str = argv[optind + 1];
   char *end;
-  long port = strtol(argv[optind + 1], &end, 10);
-  struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  if (*end != '\0' || port < 1 || port > 65535) {
-    fprintf(stderr, "tcp_source: bad port '%s' (expected 1-65535)\n", argv[optind + 1]);
+  long port = strtol(port_str, &end, 10);
+  if (*end != '\0' || end == port_str || port < 1 || port > 65535) {
+    fprintf(stderr, "tcp_source: bad port '%s' (expected 1-65535)\n", port_str);
     return 2;
   }
-  if (inet_pton(AF_INET, host, &peer.sin_addr) != 1) {
+  s.peer = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  if (inet_pton(AF_INET, host, &s.peer.sin_addr) != 1) {
     fprintf(stderr, "tcp_source: bad address '%s' (expected dotted IPv4)\n", host);
     return 2;
   }
-
-  int in = -1;
-  if (file) {
-    in = open(file, O_RDONLY);
-    if (in < 0) {
-      fprintf(stderr, "tcp_source: %s: %s\n", file, strerror(errno));
-      return 1;
-    }
-  }
-  /* Pattern mode writes straight out of this buffer at offset (i mod 251),
-   * so it is one period longer than a write. */
-  unsigned char *buf = malloc((size_t)bufsize + PATTERN_PERIOD);
-  if (!buf) {
-    fprintf(stderr, "tcp_source: out of memory for a %lld-byte buffer\n", bufsize);
-    return 1;
-  }
-  for (long long i = 0; i < bufsize + PATTERN_PERIOD; i++)
-    buf[i] = (unsigned char)(i % PATTERN_PERIOD);
-
   /* A sink that goes away should be an error message, not a silent death. */
   signal(SIGPIPE, SIG_IGN);
 
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) {
-    fprintf(stderr, "tcp_source: socket: %s\n", strerror(errno));
+  /* Pattern mode writes straight out of this buffer at offset (i mod 251). */
+  s.buf = malloc((size_t)s.bufsize + PATTERN_PERIOD);
+  if (!s.buf) {
+    fprintf(stderr, "tcp_source: out of memory for a %lld-byte buffer\n", s.bufsize);
     return 1;
   }
-  if (connect(fd, (struct sockaddr *)&peer, sizeof peer) < 0) {
-    fprintf(stderr, "tcp_source: connect %s:%ld: %s\n", host, port, strerror(errno));
-    return 1;
-  }
-
-  double start = now_seconds();
-  long long sent = 0;
-  if (file) {
-    for (;;) {
-      ssize_t n = read(in, buf, (size_t)bufsize);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        fprintf(stderr, "tcp_source: read %s: %s\n", file, strerror(errno));
-        return 1;
-      }
-      if (n == 0) break;
-      if (write_all(fd, buf, (size_t)n) < 0) {
-        fprintf(stderr, "tcp_source: write after %lld bytes: %s\n", sent, strerror(errno));
-        return 1;
-      }
-      sent += n;
-    }
-    close(in);
-  } else {
-    while (sent < bytes) {
-      long long chunk = bytes - sent < bufsize ? bytes - sent : bufsize;
-      if (write_all(fd, buf + sent % PATTERN_PERIOD, (size_t)chunk) < 0) {
-        fprintf(stderr, "tcp_source: write after %lld bytes: %s\n", sent, strerror(errno));
-        return 1;
-      }
-      sent += chunk;
-    }
-  }
-  if (close(fd) < 0) {
-    fprintf(stderr, "tcp_source: close: %s\n", strerror(errno));
-    return 1;
-  }
-  double elapsed = now_seconds() - start;
-  printf("sent %lld bytes in %.3f s\n", sent, elapsed);
-  free(buf);
-  return 0;
+  for (long long i = 0; i < s.bufsize + PATTERN_PERIOD; i++)
+    s.buf[i] = (unsigned char)(i % PATTERN_PERIOD);
+  int status = run(&s);
+  free(s.buf);
+  return status;
 }

@@ -338,7 +338,8 @@ void mn_tcp_drop(struct mn_tcp_sock *tp, int err)
 {
   if (err && !tp->sk.user_closed)
     tp->sk.so_error = err;
-  if (tp->state >= MN_TCPS_ESTABLISHED && tp->state != MN_TCPS_TIME_WAIT && err == ECONNRESET)
+  if (tp->state >= MN_TCPS_ESTABLISHED && tp->state != MN_TCPS_TIME_WAIT &&
+      (err == ECONNRESET || err == EPIPE))
     tp->sk.st->ctr.tcp_estab_resets++;
   mn_tcp_close_final(tp);
 }
@@ -497,11 +498,11 @@ static int tcp_connect(struct mynet_sock *s, const struct sockaddr *addr, sockle
   s->raddr = dst;
   s->rport = dport;
   s->so_error = 0;
-  tp->done = false;
+  tp->done = tp->fin_rcvd = false;
   tp->rcv_shut = tp->snd_shut = false;
   init_buffers(tp);
   tp->iss = mn_tcp_isn(st, s->laddr, s->lport, dst, dport);
-  tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+  tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_sml = tp->recover = tp->iss;
   tp->ts_offset = (uint32_t)mn_siphash(st->tcp->secret, &tp->iss, sizeof(tp->iss));
   mn_tcp_setup_mss(tp);
   mn_tcp_set_state(tp, MN_TCPS_SYN_SENT);
@@ -557,21 +558,22 @@ static ssize_t tcp_sendmsg(struct mynet_sock *s, const struct iovec *iov, int io
   return (ssize_t)done;
 }
 
-/* Tell the peer the window has opened when it grew enough to matter
- * (RFC 9293 3.8.6.2.2: by an MSS or half the buffer). */
+/* After a read, tell the peer the window has opened, as Linux's
+ * tcp_cleanup_rbuf() does: only when the window it knows is down to half
+ * the buffer or less and can at least double.  The new window obeys
+ * receiver-side silly window avoidance, so a small read after a zero
+ * window opens nothing. */
 static void window_update(struct mn_tcp_sock *tp)
 {
   if (!MN_TCPS_HAVE_ESTABLISHED(tp->state) || MN_TCPS_HAVE_RCVD_FIN(tp->state))
     return;
-  uint32_t win = mn_tcp_rcv_window(tp);
   uint32_t advertised_left = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-  if (win > advertised_left) {
-    uint32_t grow = win - advertised_left;
-    uint32_t thresh = (uint32_t)MN_MIN(tp->rcv.cap / 2, (size_t)2 * tp->adv_mss);
-    if (grow >= thresh) {
-      tp->ack_now = true;
-      mn_tcp_output(tp);
-    }
+  if ((size_t)advertised_left * 2 > tp->rcv.cap)
+    return;
+  uint32_t win = mn_tcp_select_window(tp);
+  if (win && win >= 2 * advertised_left) {
+    tp->ack_now = true;
+    mn_tcp_output(tp);
   }
 }
 
@@ -602,6 +604,10 @@ static ssize_t tcp_recvmsg(struct mynet_sock *s, const struct iovec *iov, int io
     return (ssize_t)n;
   }
   if (want == 0 && tp->rcv.len)
+    return 0;
+  /* As Linux's tcp_recvmsg(): a stream that ended with a FIN reads as
+   * ended even if a reset came after; the error is left for writers. */
+  if (tp->fin_rcvd)
     return 0;
   if (s->so_error)
     return -mn_sock_take_error(s);
@@ -634,7 +640,8 @@ static int tcp_shutdown(struct mynet_sock *s, int how)
   if ((how == SHUT_WR || how == SHUT_RDWR) && !tp->snd_shut) {
     tp->snd_shut = true;
     tp->fin_queued = true;
-    if (tp->state == MN_TCPS_ESTABLISHED || tp->state == MN_TCPS_SYN_RECEIVED)
+    /* In SYN-RECEIVED the FIN waits for ESTABLISHED (RFC 9293 3.10.4). */
+    if (tp->state == MN_TCPS_ESTABLISHED)
       mn_tcp_set_state(tp, MN_TCPS_FIN_WAIT_1);
     else if (tp->state == MN_TCPS_CLOSE_WAIT)
       mn_tcp_set_state(tp, MN_TCPS_LAST_ACK);
@@ -689,7 +696,7 @@ static void tcp_close(struct mynet_sock *s)
   tp->snd_shut = tp->rcv_shut = true;
   if (!tp->fin_queued) {
     tp->fin_queued = true;
-    if (tp->state == MN_TCPS_ESTABLISHED || tp->state == MN_TCPS_SYN_RECEIVED)
+    if (tp->state == MN_TCPS_ESTABLISHED) /* SYN-RECEIVED: see tcp_shutdown() */
       mn_tcp_set_state(tp, MN_TCPS_FIN_WAIT_1);
     else if (tp->state == MN_TCPS_CLOSE_WAIT)
       mn_tcp_set_state(tp, MN_TCPS_LAST_ACK);
@@ -846,7 +853,9 @@ static int tcp_setsockopt(struct mynet_sock *s, int level, int name, const void 
     tp->user_mss = (uint16_t)v;
     return 0;
   case TCP_QUICKACK:
+    /* Unlike Linux's, quick-ACK mode lasts until it is switched off. */
     tp->quickack = v != 0;
+    tp->pingpong = v == 0;
     if (v && tp->unacked_segs) {
       tp->ack_now = true;
       mn_tcp_output(tp);
@@ -901,7 +910,7 @@ static int tcp_getsockopt(struct mynet_sock *s, int level, int name, void *val, 
                              : tp->user_mss_set                    ? tp->user_mss
                                                                    : MN_TCP_DEFAULT_MSS);
   case TCP_QUICKACK:
-    return put_int(val, len, tp->quickack);
+    return put_int(val, len, !tp->pingpong);
   case TCP_CONGESTION: {
     if (!val)
       return -EFAULT;
@@ -948,7 +957,7 @@ int mn_tcp_socket(struct mynet_stack *st, struct mynet_sock **out)
   tp->keepcnt = MN_TCP_KEEPCNT;
   tp->rto = MN_TCP_RTO_INIT;
   tp->peer_mss = 0;
-  tp->quickack = true;
+  tp->rcv_mss = MN_TCP_DEFAULT_MSS;
   mn_seqset_clear(&tp->ofo);
   mn_seqset_clear(&tp->sacked);
   mn_tcp_timers_init(tp);

@@ -21,6 +21,7 @@
 #define MN_TCP_RTO_MIN MYNET_MS(200)   /* RFC 6298 says 1 s; Linux uses 200 ms */
 #define MN_TCP_RTO_MAX MYNET_SEC(120)
 #define MN_TCP_RTO_INIT MYNET_SEC(1)   /* RFC 6298 2.1 */
+#define MN_TCP_RTO_FALLBACK MYNET_SEC(3) /* RFC 6298 5.7: after a lost SYN */
 #define MN_TCP_DELACK MYNET_MS(40)     /* Linux's minimum delayed-ACK time */
 #define MN_TCP_MSL MYNET_SEC(30)       /* TIME_WAIT lasts 2*MSL = 60 s, as on Linux */
 #define MN_TCP_FIN_TIMEOUT MYNET_SEC(60) /* orphaned FIN_WAIT_2 */
@@ -63,6 +64,7 @@ struct mn_tcp_sock {
 
   /* Send sequence space (RFC 9293 3.3.1). */
   uint32_t iss, snd_una, snd_nxt, snd_max;
+  uint32_t snd_sml; /* end of the last small segment sent (Minshall's Nagle) */
   uint32_t snd_wnd, snd_wl1, snd_wl2, max_sndwnd;
   uint8_t snd_wscale, rcv_wscale;
   bool ws_ok, ts_ok, sack_ok;
@@ -77,9 +79,12 @@ struct mn_tcp_sock {
   uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
   struct mn_ring rcv;             /* in-order bytes, then out-of-order ones at their offset */
   struct mn_seqset ofo;           /* out-of-order ranges above rcv_nxt */
+  bool ofo_fin;                   /* a FIN came ahead of a hole, at ofo_fin_seq */
+  uint32_t ofo_fin_seq;
   bool rcv_shut;                  /* FIN received or SHUT_RD: reads end at the data */
   bool snd_shut;                  /* SHUT_WR or close: writes fail with EPIPE */
   bool done;                      /* closed after reset or orderly end: reads give 0 */
+  bool fin_rcvd;                  /* the stream ended in order (Linux's SOCK_DONE) */
 
   /* RFC 7323 timestamps. */
   uint32_t ts_recent, ts_offset, last_ack_sent;
@@ -99,7 +104,7 @@ struct mn_tcp_sock {
   uint32_t cwnd, ssthresh;
   int dupacks;
   bool in_recovery;
-  uint32_t recover;  /* RecoveryPoint / NewReno "recover" */
+  uint32_t recover;  /* RecoveryPoint / NewReno "recover"; starts at the ISS */
   uint32_t high_rxt; /* RFC 6675 HighRxt */
   struct mn_seqset sacked; /* the scoreboard */
   uint32_t prr_delivered;
@@ -107,12 +112,15 @@ struct mn_tcp_sock {
   /* Delayed ACK (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3). */
   int unacked_segs;
   bool ack_now;
-  bool quickack;
+  bool quickack;     /* TCP_QUICKACK 1: acknowledge every segment at once */
+  bool pingpong;     /* TCP_QUICKACK 0 was asked for (what getsockopt reports) */
+  uint16_t rcv_mss;  /* largest segment the peer sent: what "full-sized" means */
 
   /* Timers. */
   struct mn_timer t_rexmt;   /* retransmission, or persist when the window is zero */
   bool persist;              /* t_rexmt is the persist timer */
   int rexmt_count;
+  int probes_out;            /* zero-window probes since the peer last answered */
   struct mn_timer t_delack;
   struct mn_timer t_keep;    /* keepalive, connection establishment, FIN_WAIT_2, TIME_WAIT */
   int keep_probes;
@@ -169,6 +177,8 @@ void mn_tcp_output(struct mn_tcp_sock *tp);
 /* Send one segment now; data comes from the send ring at seq. */
 int mn_tcp_send_segment(struct mn_tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t len);
 void mn_tcp_send_ack(struct mn_tcp_sock *tp);
+/* The receive window to advertise now, in bytes (before scaling). */
+uint32_t mn_tcp_select_window(const struct mn_tcp_sock *tp);
 /* RST in reply to a segment that has no connection (RFC 9293 3.10.7.1). */
 void mn_tcp_send_rst_for(struct mynet_stack *st, const struct mn_ipv4_hdr *ip,
                          const struct mn_tcp_hdr *th, uint32_t seglen);
@@ -177,6 +187,10 @@ void mn_tcp_send_rst(struct mn_tcp_sock *tp);
 void mn_tcp_send_challenge_ack(struct mn_tcp_sock *tp);
 uint32_t mn_tcp_ts_now(const struct mn_tcp_sock *tp);
 void mn_tcp_retransmit_lost(struct mn_tcp_sock *tp);
+/* Is there data, or our FIN, not sent yet? */
+bool mn_tcp_unsent(const struct mn_tcp_sock *tp);
+/* The persist timer fired: send what the window allows, or probe it. */
+void mn_tcp_send_probe(struct mn_tcp_sock *tp);
 
 /* tcp_timer.c */
 void mn_tcp_timers_init(struct mn_tcp_sock *tp);

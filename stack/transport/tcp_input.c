@@ -30,18 +30,41 @@ static void take_options_from_syn(struct mn_tcp_sock *tp, const struct seg *sg)
     tp->ts_recent = o->tsval;
 }
 
-static void rtt_from_ack(struct mn_tcp_sock *tp, const struct seg *sg)
+/* Take an RTT sample from an ACK of new data if it yields one; returns
+ * whether it did.  Only a valid sample ends the exponential backoff of
+ * the RTO (RFC 6298 5.7 and Karn's algorithm; Linux does the same). */
+static bool rtt_from_ack(struct mn_tcp_sock *tp, const struct seg *sg)
 {
   struct mynet_stack *st = tp->sk.st;
+  bool sampled = false;
   if (tp->ts_ok && sg->th.opt.ts_set && sg->th.opt.tsecr) {
     /* RFC 7323 4.1: every ACK with an echoed timestamp is a sample. */
     uint32_t ms = mn_tcp_ts_now(tp) - sg->th.opt.tsecr;
-    if (ms < 60000)
+    if (ms < 60000) {
       mn_tcp_rtt_sample(tp, MYNET_MS(ms) > 0 ? MYNET_MS(ms) : 500);
+      sampled = true;
+    }
   } else if (tp->rtt_timing && SEQ_GT(sg->th.ack, tp->rtt_seq)) {
     tp->rtt_timing = false;
     mn_tcp_rtt_sample(tp, st->now - tp->rtt_start);
+    sampled = true;
   }
+  if (sampled)
+    tp->backoff = 0;
+  return sampled;
+}
+
+/* The handshake is complete: the SYN timers start afresh.  RFC 6298 5.7:
+ * if the SYN or SYN-ACK had to be retransmitted and no RTT sample came of
+ * it, the RTO starts at 3 s rather than 1 s, as on Linux. */
+static void handshake_timers_done(struct mn_tcp_sock *tp)
+{
+  if (tp->rexmt_count && !tp->srtt)
+    tp->rto = MN_TCP_RTO_FALLBACK;
+  tp->backoff = 0;
+  tp->rexmt_count = 0;
+  tp->first_unacked_at = 0;
+  mn_tcp_cancel_rexmt(tp);
 }
 
 /* ---- LISTEN (3.10.7.2) ---- */
@@ -84,7 +107,7 @@ static void listen_input(struct mn_tcp_sock *l, const struct seg *sg)
   tp->max_sndwnd = tp->snd_wnd;
   tp->snd_wl1 = th->seq;
   tp->iss = mn_tcp_isn(st, tp->sk.laddr, tp->sk.lport, tp->sk.raddr, tp->sk.rport);
-  tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+  tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_sml = tp->recover = tp->iss;
   tp->snd_wl2 = tp->iss;
   tp->ts_offset = (uint32_t)(tp->iss * 2654435761u);
   tp->last_rcv = st->now;
@@ -136,10 +159,7 @@ static void syn_sent_input(struct mn_tcp_sock *tp, const struct seg *sg)
     tp->snd_wl1 = th->seq;
     tp->snd_wl2 = th->ack;
     rtt_from_ack(tp, sg);
-    tp->backoff = 0;
-    tp->rexmt_count = 0;
-    tp->first_unacked_at = 0;
-    mn_tcp_cancel_rexmt(tp);
+    handshake_timers_done(tp);
     mn_tcp_enter_established(tp);
     tp->ack_now = true;
     mn_tcp_output(tp);
@@ -176,6 +196,7 @@ static void process_fin(struct mn_tcp_sock *tp)
 {
   tp->rcv_nxt++;
   tp->rcv_shut = true;
+  tp->fin_rcvd = true;
   tp->ack_now = true;
   switch (tp->state) {
   case MN_TCPS_SYN_RECEIVED:
@@ -211,7 +232,9 @@ static void pull_ofo(struct mn_tcp_sock *tp)
   }
 }
 
-static void data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data, uint32_t len,
+/* Queue data that lies in the window; returns whether all of it was
+ * kept. */
+static bool data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data, uint32_t len,
                        const struct seg *sg)
 {
   struct mynet_stack *st = tp->sk.st;
@@ -224,31 +247,34 @@ static void data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data
     pull_ofo(tp);
     if (had_ofo)
       tp->ack_now = true;
-    /* RFC 9293 3.8.6.3: ACK at least every second full-sized segment;
-     * the rest waits for the delayed-ACK timer. */
-    if (n >= tp->adv_mss - 40u || n >= tp->mss)
-      tp->unacked_segs += 1;
-    else
-      tp->unacked_segs += 1;
-    if (tp->unacked_segs >= 2 || tp->quickack)
+    /* RFC 9293 3.8.6.3, RFC 5681 4.2: ACK at least every second
+     * full-sized segment, that is as soon as more than one full-sized
+     * segment is unacknowledged, full-sized meaning the largest the peer
+     * has sent (Linux's rcv_mss); less waits for the delayed-ACK timer. */
+    if (n > tp->rcv_mss)
+      tp->rcv_mss = (uint16_t)MN_MIN(n, (uint32_t)tp->adv_mss);
+    tp->unacked_segs++;
+    if (tp->rcv_nxt - tp->last_ack_sent > tp->rcv_mss || tp->quickack)
       tp->ack_now = true;
     mn_sock_wake(&tp->sk);
-    return;
+    return n == len;
   }
   /* Out of order: keep it at its offset and ACK at once (a duplicate ACK
    * with SACK blocks, RFC 5681 4.2, RFC 2018 4). */
   uint32_t off = seq - tp->rcv_nxt;
   if (off >= space) {
     tp->ack_now = true;
-    return;
+    return false;
   }
   uint32_t n = len < space - off ? len : (uint32_t)(space - off);
-  if (mn_seqset_add(&tp->ofo, seq, seq + n)) {
+  bool kept = mn_seqset_add(&tp->ofo, seq, seq + n);
+  if (kept) {
     mn_ring_write_at(&tp->rcv, tp->rcv.len + off, data, n);
     st->ctr.tcp_ofo_queued++;
   }
   tp->ack_now = true;
   (void)sg;
+  return kept && n == len;
 }
 
 /* RFC 5681 2: a duplicate ACK. */
@@ -296,9 +322,10 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
     tp->max_sndwnd = tp->snd_wnd;
     tp->snd_wl1 = th->seq;
     tp->snd_wl2 = th->ack;
-    tp->backoff = 0;
-    tp->rexmt_count = 0;
+    handshake_timers_done(tp); /* the ACK's RTT sample is taken below */
     mn_tcp_enter_established(tp);
+    if (tp->fin_queued) /* closed during the handshake: the FIN goes now */
+      mn_tcp_set_state(tp, MN_TCPS_FIN_WAIT_1);
     struct mn_tcp_sock *l = tp->listener;
     if (l) {
       /* From the SYN queue to the accept queue. */
@@ -324,6 +351,10 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
     mn_tcp_send_challenge_ack(tp);
     return false;
   }
+  /* An acceptable ACK shows the path works: forget any ICMP soft error
+   * (as Linux's tcp_ack() does), so a later timeout reports itself. */
+  tp->soft_error = 0;
+  tp->probes_out = 0;
   uint32_t new_wnd = (uint32_t)th->win << tp->snd_wscale;
   bool dup = is_dupack(tp, sg, new_wnd);
   /* Record SACK blocks (RFC 2018) that fall inside what is outstanding. */
@@ -368,7 +399,6 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
     if (SEQ_LT(tp->high_rxt, tp->snd_una))
       tp->high_rxt = tp->snd_una;
     mn_seqset_trim(&tp->sacked, tp->snd_una);
-    tp->backoff = 0;
     tp->rexmt_count = 0;
     if (tp->snd_una == tp->snd_max) {
       mn_tcp_cancel_rexmt(tp);
@@ -395,7 +425,9 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
       }
     } else {
       tp->dupacks = 0;
-      tp->cc->on_ack(tp, acked, st->now);
+      /* Only data grows the window, not our SYN or FIN (RFC 5681 3.1). */
+      if (data)
+        tp->cc->on_ack(tp, data, st->now);
     }
     mn_sock_wake(&tp->sk);
     if (fin_acked) {
@@ -423,7 +455,10 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
     if (tp->in_recovery) {
       if (!tp->sack_ok)
         tp->cwnd += tp->mss; /* RFC 6582 3.2 step 4: inflate */
-    } else if (tp->dupacks == MN_TCP_DUPTHRESH) {
+    } else if (tp->dupacks == MN_TCP_DUPTHRESH && SEQ_GT(th->ack, tp->recover)) {
+      /* Only for data sent after the last loss episode began (RFC 6582
+       * 3.2 step 1, RFC 6675 5): duplicates of what a timeout already
+       * resent are not a new loss. */
       enter_recovery(tp);
     }
   }
@@ -466,8 +501,13 @@ static void sync_input(struct mn_tcp_sock *tp, const struct seg *sg_in)
 
   /* Step one: is the segment inside the window? */
   if (!seq_acceptable(tp, &sg)) {
-    if (!(th->flags & MN_TCP_RST))
+    if (!(th->flags & MN_TCP_RST)) {
+      /* RFC 9293 3.10.7.4, TIME-WAIT: the peer's FIN again means our
+       * ACK was lost; acknowledge it and restart the 2 MSL timeout. */
+      if (tp->state == MN_TCPS_TIME_WAIT)
+        mn_tcp_arm_keep(tp, 2 * MN_TCP_MSL);
       mn_tcp_send_ack(tp);
+    }
     return;
   }
   tp->last_rcv = st->now;
@@ -485,10 +525,15 @@ static void sync_input(struct mn_tcp_sock *tp, const struct seg *sg_in)
       mn_tcp_send_challenge_ack(tp);
       return;
     }
+    /* The errors Linux's tcp_reset() reports: EPIPE once the peer's
+     * stream has ended in order, none in TIME_WAIT (the application's
+     * socket is already closed there on Linux). */
     int err = ECONNRESET;
     if (tp->state == MN_TCPS_SYN_RECEIVED)
       err = tp->listener ? 0 : ECONNREFUSED;
-    else if (tp->state >= MN_TCPS_CLOSING && tp->state != MN_TCPS_FIN_WAIT_2)
+    else if (tp->state == MN_TCPS_CLOSE_WAIT)
+      err = EPIPE;
+    else if (tp->state == MN_TCPS_TIME_WAIT)
       err = 0;
     mn_tcp_drop(tp, err);
     return;
@@ -539,6 +584,7 @@ static void sync_input(struct mn_tcp_sock *tp, const struct seg *sg_in)
     return;
 
   /* Step seven: data. */
+  bool kept = true;
   if (len) {
     switch (tp->state) {
     case MN_TCPS_ESTABLISHED:
@@ -551,15 +597,25 @@ static void sync_input(struct mn_tcp_sock *tp, const struct seg *sg_in)
         mn_tcp_drop(tp, 0);
         return;
       }
-      data_input(tp, seq, data, len, &sg);
+      kept = data_input(tp, seq, data, len, &sg);
       break;
     default:
       break; /* the peer already sent its FIN: ignore */
     }
   }
 
-  /* Step eight: FIN, once everything before it has arrived. */
-  if (fin && seq + len == tp->rcv_nxt && !MN_TCPS_HAVE_RCVD_FIN(tp->state)) {
+  /* Step eight: FIN, once everything before it has arrived.  A FIN
+   * that comes ahead of a hole is kept with the out-of-order data, as
+   * Linux does, and takes effect when the hole fills. */
+  if (fin && kept && SEQ_GT(seq + len, tp->rcv_nxt) && !MN_TCPS_HAVE_RCVD_FIN(tp->state) &&
+      MN_TCPS_HAVE_ESTABLISHED(tp->state)) {
+    tp->ofo_fin = true;
+    tp->ofo_fin_seq = seq + len;
+  }
+  bool fin_now =
+      (fin && seq + len == tp->rcv_nxt) || (tp->ofo_fin && tp->ofo_fin_seq == tp->rcv_nxt);
+  if (fin_now && !MN_TCPS_HAVE_RCVD_FIN(tp->state)) {
+    tp->ofo_fin = false;
     process_fin(tp);
     if (tp->state == MN_TCPS_CLOSED)
       return;

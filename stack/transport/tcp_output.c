@@ -18,38 +18,42 @@ uint32_t mn_tcp_ts_now(const struct mn_tcp_sock *tp)
 }
 
 /* The window to advertise, applying the receiver's side of silly window
- * avoidance (RFC 9293 3.8.6.2.2) and never shrinking what was offered
- * (RFC 7323 2.4). */
-static uint32_t advertise(struct mn_tcp_sock *tp)
+ * avoidance (RFC 9293 3.8.6.2.2: the right edge moves only once it can
+ * move by min(half the buffer, an MSS), a closed window included) and
+ * never shrinking what was offered (RFC 7323 2.4). */
+uint32_t mn_tcp_select_window(const struct mn_tcp_sock *tp)
 {
   uint32_t win = mn_tcp_rcv_window(tp);
   uint32_t cur = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
   if (win <= cur)
     return cur;
   uint32_t step = (uint32_t)MN_MIN(tp->rcv.cap / 2, (size_t)tp->adv_mss);
-  if (win - cur < step && cur > 0)
+  if (win - cur < step)
     return cur;
   return win;
 }
 
 static void fill_sack_blocks(const struct mn_tcp_sock *tp, struct mn_tcp_opts *o)
 {
-  /* RFC 2018 4: the first block reports the most recently received
-   * segment's range; the others follow. */
+  /* RFC 2018 4: the first block holds the most recently received
+   * segment, the others repeat the most recently reported ones, so each
+   * range is reported several times should ACKs be lost: ranges in
+   * order of their last update. */
   const struct mn_seqset *s = &tp->ofo;
   int max = tp->ts_ok ? 3 : 4;
+  uint32_t below = UINT32_MAX;
   o->nsack = 0;
-  if (s->last >= 0 && s->last < s->n) {
-    o->sack[o->nsack].left = s->r[s->last].start;
-    o->sack[o->nsack].right = s->r[s->last].end;
+  while (o->nsack < max) {
+    int best = -1;
+    for (int i = 0; i < s->n; i++)
+      if (s->r[i].stamp < below && (best < 0 || s->r[i].stamp > s->r[best].stamp))
+        best = i;
+    if (best < 0)
+      break;
+    o->sack[o->nsack].left = s->r[best].start;
+    o->sack[o->nsack].right = s->r[best].end;
     o->nsack++;
-  }
-  for (int i = s->n - 1; i >= 0 && o->nsack < max; i--) {
-    if (i == s->last)
-      continue;
-    o->sack[o->nsack].left = s->r[i].start;
-    o->sack[o->nsack].right = s->r[i].end;
-    o->nsack++;
+    below = s->r[best].stamp;
   }
 }
 
@@ -92,7 +96,7 @@ int mn_tcp_send_segment(struct mn_tcp_sock *tp, uint32_t seq, uint8_t flags, uin
     return -ENOBUFS;
   if (len)
     mn_ring_peek(&tp->snd, seq - tp->snd_una, p->data + hlen, len);
-  uint32_t win = advertise(tp);
+  uint32_t win = mn_tcp_select_window(tp);
   if (flags & MN_TCP_ACK)
     h.ack = tp->rcv_nxt;
   if (syn) {
@@ -301,21 +305,25 @@ void mn_tcp_output(struct mn_tcp_sock *tp)
     else
       usable = wnd > off ? wnd - off : 0;
     uint32_t len = MN_MIN(MN_MIN(avail, usable), (uint32_t)tp->mss);
-    /* Our FIN sits right after the last queued byte. */
+    /* Our FIN sits right after the last queued byte until it is
+     * acknowledged; after that snd_una has moved past it. */
     uint32_t fin_seq = tp->snd_una + queued;
-    bool fin_unsent = tp->fin_queued && SEQ_LEQ(tp->snd_nxt, fin_seq);
+    bool fin_unsent =
+        tp->fin_queued && !MN_TCPS_FIN_ACKED(tp->state) && SEQ_LEQ(tp->snd_nxt, fin_seq);
     bool retransmitting = SEQ_LT(tp->snd_nxt, tp->snd_max);
     bool send = false;
     if (len == tp->mss) {
       send = true;
-    } else if (len && len == avail) {
-      /* Nagle (RFC 1122 4.2.3.4): a small segment only when nothing is
-       * unacknowledged, unless TCP_NODELAY; never while corked, except
-       * that closing flushes everything. */
-      bool idle = tp->snd_max == tp->snd_una;
-      send = fin_unsent || (!tp->cork && (tp->nodelay || idle));
     } else if (len && retransmitting) {
-      send = true;
+      send = true; /* Nagle and corking hold back new data only */
+    } else if (len && len == avail) {
+      /* Nagle (RFC 1122 4.2.3.4) in Minshall's form, as Linux applies
+       * it: a small segment waits only while an earlier small segment is
+       * unacknowledged, so the tail of a large write is not held back;
+       * TCP_NODELAY sends at once; corking holds it, except that closing
+       * flushes everything. */
+      bool small_out = SEQ_GT(tp->snd_sml, tp->snd_una) && SEQ_LEQ(tp->snd_sml, tp->snd_nxt);
+      send = fin_unsent || (!tp->cork && (tp->nodelay || !small_out));
     } else if (len && tp->max_sndwnd && len >= tp->max_sndwnd / 2) {
       send = true; /* RFC 9293 3.8.6.2.1: a usable share of the largest window */
     }
@@ -332,6 +340,8 @@ void mn_tcp_output(struct mn_tcp_sock *tp)
     if (!send)
       len = 0;
     mn_tcp_send_segment(tp, tp->snd_nxt, flags, len);
+    if (len && len < tp->mss && !retransmitting)
+      tp->snd_sml = tp->snd_nxt + len;
     tp->snd_nxt += len + (fin ? 1 : 0);
     if (len || fin) {
       if (!mn_timer_armed(&tp->t_rexmt) || tp->persist)
@@ -340,11 +350,41 @@ void mn_tcp_output(struct mn_tcp_sock *tp)
       break; /* a pure ACK: nothing more to say */
     }
   }
-  /* Data waits behind a zero window with nothing in flight to bring a
-   * window update back: probe (RFC 9293 3.8.6.1). */
-  uint32_t off = tp->snd_nxt - tp->snd_una;
-  if (tp->snd_wnd == 0 && (tp->snd.len > off || (tp->fin_queued && off <= tp->snd.len)) &&
-      tp->snd_nxt == tp->snd_una && !mn_timer_armed(&tp->t_rexmt))
+  /* Data (or our FIN) waits with nothing in flight to bring an ACK back:
+   * behind a zero or too small window (RFC 9293 3.8.6.1, 3.8.6.2.1), or
+   * corked.  The persist timer makes sure it goes, as Linux's
+   * tcp_check_probe_timer() does; this is also what bounds how long
+   * TCP_CORK holds data. */
+  if (mn_tcp_unsent(tp) && tp->snd_max == tp->snd_una && !mn_timer_armed(&tp->t_rexmt))
     mn_tcp_arm_persist(tp);
   (void)st;
+}
+
+bool mn_tcp_unsent(const struct mn_tcp_sock *tp)
+{
+  uint32_t off = tp->snd_nxt - tp->snd_una;
+  return tp->snd.len > off ||
+         (tp->fin_queued && !MN_TCPS_FIN_ACKED(tp->state) && off <= tp->snd.len);
+}
+
+void mn_tcp_send_probe(struct mn_tcp_sock *tp)
+{
+  /* Linux's tcp_write_wakeup(): if the window has room, the next segment
+   * goes whatever Nagle, corking or silly window avoidance say; if it has
+   * none, a zero-window probe: an old sequence number the receiver must
+   * answer with an ACK that carries its window (RFC 9293 3.8.6.1). */
+  uint32_t off = tp->snd_nxt - tp->snd_una;
+  uint32_t room = tp->snd_wnd > off ? tp->snd_wnd - off : 0;
+  uint32_t avail = tp->snd.len > off ? (uint32_t)tp->snd.len - off : 0;
+  uint32_t len = MN_MIN(MN_MIN(room, avail), (uint32_t)tp->mss);
+  if (len == 0) {
+    mn_tcp_send_segment(tp, tp->snd_una - 1, MN_TCP_ACK, 0);
+    return;
+  }
+  mn_tcp_send_segment(tp, tp->snd_nxt, MN_TCP_ACK | (len == avail ? MN_TCP_PSH : 0), len);
+  if (len < tp->mss)
+    tp->snd_sml = tp->snd_nxt + len;
+  tp->snd_nxt += len;
+  mn_tcp_arm_rexmt(tp);
+  mn_tcp_output(tp); /* the FIN, if it may follow */
 }

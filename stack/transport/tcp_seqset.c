@@ -8,10 +8,6 @@ static void remove_at(struct mn_seqset *s, int i)
 {
   memmove(&s->r[i], &s->r[i + 1], (size_t)(s->n - i - 1) * sizeof(s->r[0]));
   s->n--;
-  if (s->last == i)
-    s->last = -1;
-  else if (s->last > i)
-    s->last--;
 }
 
 bool mn_seqset_add(struct mn_seqset *s, uint32_t start, uint32_t end)
@@ -27,11 +23,8 @@ bool mn_seqset_add(struct mn_seqset *s, uint32_t start, uint32_t end)
     if (s->n == MN_SEQSET_MAX)
       return false;
     memmove(&s->r[i + 1], &s->r[i], (size_t)(s->n - i) * sizeof(s->r[0]));
-    s->r[i] = (struct mn_seq_range){start, end};
+    s->r[i] = (struct mn_seq_range){start, end, ++s->clock};
     s->n++;
-    if (s->last >= i)
-      s->last++;
-    s->last = i;
     return true;
   }
   /* Overlaps or touches r[i]: grow it, then swallow the ranges it reaches. */
@@ -41,7 +34,7 @@ bool mn_seqset_add(struct mn_seqset *s, uint32_t start, uint32_t end)
     s->r[i].end = SEQ_MAX(s->r[i].end, s->r[i + 1].end);
     remove_at(s, i + 1);
   }
-  s->last = i;
+  s->r[i].stamp = ++s->clock;
   return true;
 }
 

@@ -15,18 +15,19 @@
 
 struct mn_seq_range {
   uint32_t start, end;
+  uint32_t stamp; /* when data was last added to it: SACK blocks go most recent first */
 };
 
 struct mn_seqset {
   struct mn_seq_range r[MN_SEQSET_MAX];
   int n;
-  int last; /* index of the range most recently added to (RFC 2018 4: first SACK block) */
+  uint32_t clock; /* the last stamp handed out */
 };
 
 static inline void mn_seqset_clear(struct mn_seqset *s)
 {
   s->n = 0;
-  s->last = -1;
+  s->clock = 0;
 }
 /* Add [start, end); merges with overlapping or adjacent ranges.  Returns
  * false if the set is full and the range could not be recorded. */

@@ -18,17 +18,32 @@ static mynet_time backed_off(const struct mn_tcp_sock *tp)
 
 void mn_tcp_arm_rexmt(struct mn_tcp_sock *tp)
 {
+  mynet_time now = tp->sk.st->now;
+  mynet_time t = backed_off(tp);
+  /* Once retransmitting, never sleep past the moment TCP_USER_TIMEOUT
+   * expires (Linux's tcp_clamp_rto_to_user_timeout()). */
+  if (tp->user_timeout && tp->rexmt_count && tp->first_unacked_at) {
+    mynet_time left = tp->first_unacked_at + tp->user_timeout - now;
+    if (left < t)
+      t = left > 0 ? left : 1;
+  }
   tp->persist = false;
-  mn_timer_arm(&tp->sk.st->timers, &tp->t_rexmt, tp->sk.st->now + backed_off(tp));
+  mn_timer_arm(&tp->sk.st->timers, &tp->t_rexmt, now + t);
 }
 
-void mn_tcp_arm_persist(struct mn_tcp_sock *tp)
+/* The first probe waits one RTO (at least RTO_MIN), later ones back off
+ * exponentially, as Linux's tcp_probe0_when(). */
+static void arm_persist_after(struct mn_tcp_sock *tp, mynet_time t)
 {
-  mynet_time t = backed_off(tp);
   if (t < MN_TCP_RTO_MIN)
     t = MN_TCP_RTO_MIN;
   tp->persist = true;
   mn_timer_arm(&tp->sk.st->timers, &tp->t_rexmt, tp->sk.st->now + t);
+}
+
+void mn_tcp_arm_persist(struct mn_tcp_sock *tp)
+{
+  arm_persist_after(tp, tp->rto);
 }
 
 void mn_tcp_cancel_rexmt(struct mn_tcp_sock *tp)
@@ -122,12 +137,25 @@ static void give_up(struct mn_tcp_sock *tp, bool send_rst)
 
 static void persist_fire(struct mn_tcp_sock *tp)
 {
-  /* A zero-window probe as Linux sends it: an old sequence number the
-   * receiver must answer with an ACK that carries its window. */
-  mn_tcp_send_segment(tp, tp->snd_una - 1, MN_TCP_ACK, 0);
+  tp->persist = false;
+  if (tp->snd_max != tp->snd_una || !mn_tcp_unsent(tp))
+    return; /* something in flight will bring the window back */
+  /* A peer that stops answering probes is gone, like one that stops
+   * acknowledging data: as many probes as retransmissions (Linux's
+   * tcp_probe_timer()).  Any answer, even one keeping the window shut,
+   * starts the count again. */
+  int limit = tp->sk.user_closed ? MN_TCP_ORPHAN_RETRIES : MN_TCP_RETRIES2;
+  if (tp->probes_out >= limit) {
+    give_up(tp, false);
+    return;
+  }
+  mn_tcp_send_probe(tp);
+  if (mn_timer_armed(&tp->t_rexmt))
+    return; /* data went out: the retransmission timer watches it */
+  tp->probes_out++;
   if (tp->backoff < MN_TCP_MAX_BACKOFF)
     tp->backoff++;
-  mn_tcp_arm_persist(tp);
+  arm_persist_after(tp, backed_off(tp));
 }
 
 static void rexmt_fire(struct mn_timer *t, mynet_time now)
@@ -144,7 +172,9 @@ static void rexmt_fire(struct mn_timer *t, mynet_time now)
               : tp->state == MN_TCPS_SYN_RECEIVED ? MN_TCP_SYNACK_RETRIES
               : tp->sk.user_closed                ? MN_TCP_ORPHAN_RETRIES
                                                   : MN_TCP_RETRIES2;
-  bool user_expired = tp->user_timeout && tp->first_unacked_at &&
+  /* As Linux, the user timeout is judged from the first retransmission
+   * on: the data always gets one retransmission. */
+  bool user_expired = tp->user_timeout && tp->first_unacked_at && tp->rexmt_count > 1 &&
                       now - tp->first_unacked_at >= tp->user_timeout;
   if (tp->rexmt_count > limit || user_expired) {
     give_up(tp, false);
@@ -208,6 +238,13 @@ static void keep_fire(struct mn_timer *t, mynet_time now)
   }
   if (!tp->sk.keepalive)
     return;
+  /* Data in flight or waiting for the window: the retransmission or
+   * persist timer watches the peer, keepalive stays quiet (as Linux's
+   * tcp_keepalive_timer()). */
+  if (tp->snd_max != tp->snd_una || mn_tcp_unsent(tp)) {
+    mn_tcp_arm_keep(tp, tp->keepidle);
+    return;
+  }
   if (now - tp->last_rcv < tp->keepidle && tp->keep_probes == 0) {
     mn_timer_arm(&tp->sk.st->timers, &tp->t_keep, tp->last_rcv + tp->keepidle);
     return;

@@ -455,30 +455,72 @@ kernel_sha256_server() {
   wait_listen "$2" || fail "sha256_http_server.py on $KERNEL_IP:$2 did not start"
 }
 
-# shim_http_get URL OUT: download URL to OUT with curl under the shim and
-# log the throughput curl measured; curl's status is returned.
+# curl_usable: whether curl can run under the shim.  With a sanitizer
+# build the ASan runtime is preloaded into curl, and curl 7.88 then hangs
+# in its first setlocale() on a glibc rwlock, with or without libmynet
+# (llvm-project issue 49223); the HTTP helpers below use wget instead.
+curl_usable() {
+  if [[ -z ${CURL_USABLE:-} ]]; then
+    CURL_USABLE=yes
+    if command -v curl >/dev/null && ! kernel_mode && sanitizer_build; then
+      local rt
+      rt=$(ldd "$LIB" 2>/dev/null | awk '$1 ~ /^lib(a|t)san\.so/ && $3 ~ /^\// { print $3; exit }')
+      if [[ -n $rt ]] && ! LD_PRELOAD=$rt ASAN_OPTIONS=detect_leaks=0 timeout -k 1 5 curl --version >/dev/null 2>&1; then
+        CURL_USABLE=no
+        log "curl hangs with the sanitizer runtime preloaded (not a mynet problem); using wget"
+      fi
+    fi
+  fi
+  [[ $CURL_USABLE == yes ]]
+}
+
+# shim_http_get URL OUT: download URL to OUT with curl (wget where curl is
+# not usable) under the shim and log the throughput; the client's status
+# is returned.
 shim_http_get() {
-  local stats status=0
-  stats=$(shim curl -sS --fail --max-time "$((CMD_TIMEOUT - 5))" -o "$2" \
-    -w '%{size_download} %{time_total} %{speed_download}' "$1") || status=$?
-  if ((status == 0)); then
-    read -r size secs speed <<<"$stats"
-    log "GET $1: $size bytes in ${secs}s, $(mbps "$speed" 1) MB/s"
+  local stats status=0 size secs speed start
+  if curl_usable; then
+    stats=$(shim curl -sS --fail --max-time "$((CMD_TIMEOUT - 5))" -o "$2" \
+      -w '%{size_download} %{time_total} %{speed_download}' "$1") || status=$?
+    if ((status == 0)); then
+      read -r size secs speed <<<"$stats"
+      log "GET $1: $size bytes in ${secs}s, $(mbps "$speed" 1) MB/s (curl)"
+    fi
+  else
+    start=$EPOCHREALTIME
+    shim wget -q --tries=1 --timeout=$((CMD_TIMEOUT - 5)) -O "$2" "$1" || status=$?
+    if ((status == 0)); then
+      secs=$(elapsed_since "$start")
+      size=$(stat -c %s "$2")
+      log "GET $1: $size bytes in ${secs}s, $(mbps "$size" "$secs") MB/s (wget, including start-up)"
+    fi
   fi
   return "$status"
 }
 
 # shim_http_post_sha256 FILE URL: POST FILE to a kernel_sha256_server with
-# curl under the shim; succeeds if the server's digest and length match.
-# -H 'Expect:' stops curl from waiting a second for "100 Continue".
+# curl (wget where curl is not usable) under the shim; succeeds if the
+# server's digest and length match.  -H 'Expect:' stops curl from waiting
+# a second for "100 Continue" (wget never asks for it).
 shim_http_post_sha256() {
-  local out status=0 want
-  out=$(shim curl -sS --fail --max-time "$((CMD_TIMEOUT - 5))" -H 'Expect:' \
-    --data-binary "@$1" -w ' %{size_upload} %{time_total} %{speed_upload}' "$2") || status=$?
-  ((status == 0)) || { log "POST $2: curl exited with $status"; return "$status"; }
-  # The server's line ends in a newline; curl's figures follow it.
-  read -r digest length size secs speed <<<"${out//$'\n'/ }"
+  local out status=0 want digest length size secs speed start client
+  if curl_usable; then
+    client=curl
+    out=$(shim curl -sS --fail --max-time "$((CMD_TIMEOUT - 5))" -H 'Expect:' \
+      --data-binary "@$1" -w ' %{size_upload} %{time_total} %{speed_upload}' "$2") || status=$?
+    # The server's line ends in a newline; curl's figures follow it.
+    read -r digest length size secs speed <<<"${out//$'\n'/ }"
+  else
+    client="wget, including start-up"
+    start=$EPOCHREALTIME
+    out=$(shim wget -q --tries=1 --timeout=$((CMD_TIMEOUT - 5)) --post-file="$1" -O - "$2") || status=$?
+    secs=$(elapsed_since "$start")
+    size=$(stat -c %s "$1")
+    speed=$(awk -v b="$size" -v s="$secs" 'BEGIN { print (s > 0 ? b / s : 0) }')
+    read -r digest length <<<"$out"
+  fi
+  ((status == 0)) || { log "POST $2: the client exited with $status"; return "$status"; }
   want=$(sha256 "$1")
-  log "POST $2: $size bytes in ${secs}s, $(mbps "$speed" 1) MB/s; server got $length bytes, sha256 $digest (expected $want)"
+  log "POST $2: $size bytes in ${secs}s, $(mbps "$speed" 1) MB/s ($client); server got $length bytes, sha256 $digest (expected $want)"
   [[ $digest == "$want" && $length == $(stat -c %s "$1") ]]
 }

@@ -27,7 +27,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 : "${MYNET_E2E_TIMEOUT:=480}"
 source "$(dirname "$0")/lib.sh"
-require curl python3 sha256sum ss nft ethtool
+require curl wget python3 sha256sum ss nft ethtool
 setup
 # Each transfer is one curl command; allow it two minutes.
 CMD_TIMEOUT=120

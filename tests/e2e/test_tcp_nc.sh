@@ -16,6 +16,7 @@ bytes=$((50 << 20))
 
 # 1. Kernel -> stack: nc -l under the shim receives.
 random_file "$WORK/to-stack.bin" "$size"
+# shellcheck disable=SC2016 # expanded by the inner sh
 shim_bg shim_recv sh -c 'exec nc -l -n -p 9001 >"$1"' sh "$WORK/at-stack.bin" </dev/null
 wait_stack_up 10 || fail "the stack under nc -l does not answer ping"
 # Until nc under the shim listens, a connection attempt is refused (RST);
@@ -43,6 +44,7 @@ rm -f "$WORK/at-stack.bin"
 
 # 2. Stack -> kernel: the kernel's nc -l receives from nc -N under the shim.
 random_file "$WORK/to-kernel.bin" "$size"
+# shellcheck disable=SC2016 # expanded by the inner sh
 in_ns_bg kernel_recv sh -c 'exec nc -v -l -n -s "$1" -p 9002 >"$2"' sh "$KERNEL_IP" "$WORK/at-kernel.bin" </dev/null
 wait_listen 9002 || fail "the kernel's nc -l did not start listening on 9002"
 start=$EPOCHREALTIME

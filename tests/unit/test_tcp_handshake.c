@@ -5,7 +5,10 @@
 
 #include <string.h>
 
-static struct sockaddr_in peer_addr(void) { return tn_sin(TN_PEER, PEER_PORT); }
+static struct sockaddr_in peer_addr(void)
+{
+  return tn_sin(TN_PEER, PEER_PORT);
+}
 
 static int reconnect(mynet_sock *s)
 {
@@ -137,8 +140,7 @@ START_TEST(test_passive_open_answers_only_the_options_offered)
     /* The data that follows carries timestamps exactly when both sides
      * agreed, and never SACK blocks or a scale. */
     ck_assert_int_eq(peer_write(p.s, "hi", 2), 2);
-    struct mn_tcp_hdr h =
-        peer_expect(&p, MN_TCP_ACK | MN_TCP_PSH, p.stack_iss + 1, p.snd_nxt, 2);
+    struct mn_tcp_hdr h = peer_expect(&p, MN_TCP_ACK | MN_TCP_PSH, p.stack_iss + 1, p.snd_nxt, 2);
     ck_assert(!h.opt.mss_set && !h.opt.ws_set && !h.opt.sack_ok && h.opt.nsack == 0);
     tn_teardown(&t);
   }
@@ -374,7 +376,8 @@ START_TEST(test_retransmitted_syn_is_answered_without_taking_an_rtt_sample)
   peer_expect(&p, MN_TCP_ACK, syn.seq + 1, 2, 0);
   ck_assert_int_eq(reconnect(s), 0);
   ck_assert_int_eq(tcp_of(s)->srtt, 0);
-  ck_assert_int_eq(tcp_of(s)->rto, MN_TCP_RTO_INIT);
+  /* RFC 6298 5.7: after a lost SYN the RTO starts at 3 s, not 1 s. */
+  ck_assert_int_eq(tcp_of(s)->rto, MN_TCP_RTO_FALLBACK);
   tn_teardown(&t);
 }
 END_TEST
@@ -499,6 +502,136 @@ START_TEST(test_rst_in_syn_received_drops_the_embryonic_connection_silently)
 }
 END_TEST
 
+START_TEST(test_shutdown_during_a_simultaneous_open_sends_the_fin_once_established)
+{
+  struct tn t;
+  tn_setup(&t, true);
+  struct peer p;
+  peer_init(&p, &t, 300);
+  struct mn_tcp_hdr syn;
+  mynet_sock *s = start_connect(&t, &p, &syn);
+  peer_inject(&p, 300, 0, MN_TCP_SYN, NULL, 0);
+  p.snd_nxt = 301;
+  peer_expect(&p, MN_TCP_SYN | MN_TCP_ACK, syn.seq, 301, 0);
+  /* RFC 9293 3.10.4: in SYN-RECEIVED the FIN is queued until ESTABLISHED. */
+  ck_assert_int_eq(mynet_shutdown(s, SHUT_WR), 0);
+  tn_expect_silence(&t);
+  peer_inject(&p, 301, syn.seq + 1, MN_TCP_ACK, NULL, 0);
+  peer_expect(&p, MN_TCP_FIN | MN_TCP_ACK, syn.seq + 1, 301, 0);
+  ck_assert_int_eq(tcp_of(s)->state, MN_TCPS_FIN_WAIT_1);
+  peer_inject(&p, 301, syn.seq + 2, MN_TCP_ACK | MN_TCP_FIN, NULL, 0);
+  peer_expect(&p, MN_TCP_ACK, syn.seq + 2, 302, 0);
+  ck_assert_int_eq(tcp_of(s)->state, MN_TCPS_TIME_WAIT);
+  tn_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_a_retransmitted_syn_ack_after_establishment_is_acknowledged_again)
+{
+  struct tn t;
+  tn_setup(&t, true);
+  struct peer p;
+  mynet_sock *s = peer_establish(&p, &t);
+  /* Our ACK of the SYN-ACK was lost. */
+  struct mn_tcp_opts o = peer_linux_opts();
+  peer_inject_opts(&p, p.iss, p.stack_iss + 1, MN_TCP_SYN | MN_TCP_ACK, &o, NULL, 0);
+  peer_expect(&p, MN_TCP_ACK, p.stack_iss + 1, p.snd_nxt, 0);
+  ck_assert_int_eq(tcp_of(s)->state, MN_TCPS_ESTABLISHED);
+  tn_teardown(&t);
+}
+END_TEST
+
+static mynet_sock *listener(struct tn *t, int backlog)
+{
+  mynet_sock *l;
+  ck_assert_int_eq(mynet_socket(t->st, SOCK_STREAM, 0, &l), 0);
+  struct sockaddr_in a = tn_sin(0, PEER_STACK_PORT);
+  ck_assert_int_eq(mynet_bind(l, &a), 0);
+  ck_assert_int_eq(mynet_listen(l, backlog), 0);
+  return l;
+}
+
+/* The peer on `port` completes a handshake with the listener; returns
+ * the SYN-ACK's sequence number, or 0 if no SYN-ACK came. */
+static uint32_t handshake_from(struct tn *t, struct peer *p, uint16_t port)
+{
+  peer_init(p, t, 7000);
+  p->port = port;
+  peer_send(p, MN_TCP_SYN, NULL, 0);
+  if (!tn_device_tx_count(t->dev))
+    return 0;
+  struct mn_tcp_hdr h;
+  peer_recv(p, &h, NULL, 0);
+  ck_assert_uint_eq(h.flags, MN_TCP_SYN | MN_TCP_ACK);
+  p->stack_iss = h.seq;
+  p->rcv_nxt = h.seq + 1;
+  peer_send(p, MN_TCP_ACK, NULL, 0);
+  return h.seq;
+}
+
+START_TEST(test_data_on_the_handshake_ack_is_readable_after_accept)
+{
+  struct tn t;
+  tn_setup(&t, true);
+  mynet_sock *l = listener(&t, 4);
+  struct peer p;
+  peer_init(&p, &t, 7000);
+  peer_send(&p, MN_TCP_SYN, NULL, 0);
+  struct mn_tcp_hdr h;
+  peer_recv(&p, &h, NULL, 0);
+  p.rcv_nxt = h.seq + 1;
+  p.stack_iss = h.seq;
+  peer_send(&p, MN_TCP_ACK | MN_TCP_PSH, "early", 5);
+  mynet_sock *c;
+  ck_assert_int_eq(mynet_accept(l, &c, NULL), 0);
+  ck_assert_uint_eq(mynet_sock_events(c) & POLLIN, POLLIN);
+  char buf[8];
+  ck_assert_int_eq(peer_read(c, buf, sizeof(buf)), 5);
+  ck_assert_mem_eq(buf, "early", 5);
+  tn_advance(&t, MN_TCP_DELACK);
+  peer_expect(&p, MN_TCP_ACK, h.seq + 1, p.snd_nxt, 0);
+  tn_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_a_full_accept_queue_drops_new_syns_until_a_connection_is_accepted)
+{
+  struct tn t;
+  tn_setup(&t, true);
+  mynet_sock *l = listener(&t, 1);
+  struct peer p1, p2, p3;
+  /* Like Linux, the queue holds backlog + 1 connections. */
+  ck_assert_uint_ne(handshake_from(&t, &p1, 6001), 0);
+  ck_assert_uint_ne(handshake_from(&t, &p2, 6002), 0);
+  ck_assert_uint_eq(handshake_from(&t, &p3, 6003), 0);
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.listen_drops"), 1);
+  mynet_sock *c;
+  ck_assert_int_eq(mynet_accept(l, &c, NULL), 0);
+  /* The client's SYN retransmission now gets through. */
+  ck_assert_uint_ne(handshake_from(&t, &p3, 6003), 0);
+  tn_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_closing_a_listener_resets_connections_not_yet_accepted)
+{
+  struct tn t;
+  tn_setup(&t, true);
+  mynet_sock *l = listener(&t, 4);
+  struct peer p;
+  uint32_t iss = handshake_from(&t, &p, 6001);
+  mynet_close(l);
+  peer_expect(&p, MN_TCP_RST | MN_TCP_ACK, iss + 1, p.snd_nxt, 0);
+  tn_expect_silence(&t);
+  /* Nothing listens any more: a new SYN is refused. */
+  struct peer q;
+  peer_init(&q, &t, 100);
+  peer_send(&q, MN_TCP_SYN, NULL, 0);
+  peer_expect(&q, MN_TCP_RST | MN_TCP_ACK, 0, 101, 0);
+  tn_teardown(&t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("tcp_handshake");
@@ -521,6 +654,11 @@ static Suite *suite(void)
   tcase_add_test(tc, test_syn_ack_is_retransmitted_by_its_timer_then_abandoned);
   tcase_add_test(tc, test_ack_that_does_not_acknowledge_the_syn_ack_draws_a_reset);
   tcase_add_test(tc, test_rst_in_syn_received_drops_the_embryonic_connection_silently);
+  tcase_add_test(tc, test_shutdown_during_a_simultaneous_open_sends_the_fin_once_established);
+  tcase_add_test(tc, test_a_retransmitted_syn_ack_after_establishment_is_acknowledged_again);
+  tcase_add_test(tc, test_data_on_the_handshake_ack_is_readable_after_accept);
+  tcase_add_test(tc, test_a_full_accept_queue_drops_new_syns_until_a_connection_is_accepted);
+  tcase_add_test(tc, test_closing_a_listener_resets_connections_not_yet_accepted);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -4,8 +4,8 @@
 
 struct mn_tcp_opts peer_linux_opts(void)
 {
-  return (struct mn_tcp_opts){.mss_set = true, .mss = 1460, .sack_ok = true, .ts_set = true,
-                              .ws_set = true, .wscale = 7};
+  return (struct mn_tcp_opts){
+      .mss_set = true, .mss = 1460, .sack_ok = true, .ts_set = true, .ws_set = true, .wscale = 7};
 }
 
 void peer_init(struct peer *p, struct tn *t, uint32_t iss)
@@ -20,7 +20,20 @@ void peer_init(struct peer *p, struct tn *t, uint32_t iss)
   t->answer_arp = true;
 }
 
-uint32_t peer_tsval(const struct peer *p) { return PEER_TS_BASE + (uint32_t)(p->t->now / 1000); }
+uint32_t peer_tsval(const struct peer *p)
+{
+  return PEER_TS_BASE + (uint32_t)(p->t->now / 1000);
+}
+
+static void set_buffers(const struct peer *p, mynet_sock *s)
+{
+  if (p->so_sndbuf)
+    ck_assert_int_eq(
+        mynet_setsockopt(s, SOL_SOCKET, SO_SNDBUF, &p->so_sndbuf, sizeof(p->so_sndbuf)), 0);
+  if (p->so_rcvbuf)
+    ck_assert_int_eq(
+        mynet_setsockopt(s, SOL_SOCKET, SO_RCVBUF, &p->so_rcvbuf, sizeof(p->so_rcvbuf)), 0);
+}
 
 void peer_inject_opts(struct peer *p, uint32_t seq, uint32_t ack, uint8_t flags,
                       const struct mn_tcp_opts *opts, const void *data, size_t len)
@@ -35,8 +48,7 @@ void peer_inject_opts(struct peer *p, uint32_t seq, uint32_t ack, uint8_t flags,
 }
 
 void peer_inject_sack(struct peer *p, uint32_t seq, uint32_t ack, uint8_t flags,
-                      const struct mn_tcp_sack_block *sack, int nsack, const void *data,
-                      size_t len)
+                      const struct mn_tcp_sack_block *sack, int nsack, const void *data, size_t len)
 {
   struct mn_tcp_opts o = {0};
   ck_assert_int_le(nsack, MN_TCP_MAX_SACK);
@@ -108,8 +120,8 @@ struct mn_tcp_hdr peer_expect_at(const char *file, int line, struct peer *p, uin
   ck_assert_msg(h.seq == seq, "%s:%d: seq %u (stack iss + %u), expected %u (iss + %u)", file, line,
                 h.seq, h.seq - p->stack_iss, seq, seq - p->stack_iss);
   if (flags & MN_TCP_ACK)
-    ck_assert_msg(h.ack == ack, "%s:%d: ack %u (peer iss + %u), expected %u (iss + %u)", file,
-                  line, h.ack, h.ack - p->iss, ack, ack - p->iss);
+    ck_assert_msg(h.ack == ack, "%s:%d: ack %u (peer iss + %u), expected %u (iss + %u)", file, line,
+                  h.ack, h.ack - p->iss, ack, ack - p->iss);
   ck_assert_msg(got == len, "%s:%d: %zu payload bytes, expected %zu", file, line, got, len);
   if (!(flags & (MN_TCP_RST | MN_TCP_SYN)))
     ck_assert_msg(h.opt.ts_set == p->ts, "%s:%d: timestamps %s", file, line,
@@ -130,6 +142,7 @@ mynet_sock *peer_open_active(struct peer *p, const struct mn_tcp_opts *opts)
   struct tn *t = p->t;
   mynet_sock *s;
   ck_assert_int_eq(mynet_socket(t->st, SOCK_STREAM, 0, &s), 0);
+  set_buffers(p, s);
   struct sockaddr_in a = tn_sin(0, p->sport);
   ck_assert_int_eq(mynet_bind(s, &a), 0);
   struct sockaddr_in to = tn_sin(TN_PEER, p->port);
@@ -149,6 +162,8 @@ mynet_sock *peer_open_active(struct peer *p, const struct mn_tcp_opts *opts)
   p->ws = o.ws_set;
   p->stack_wscale = p->ws ? h.opt.wscale : 0;
   o.ts_set = false;
+  if (p->rtt)
+    tn_advance(t, p->rtt);
   peer_inject_opts(p, p->iss, p->rcv_nxt, MN_TCP_SYN | MN_TCP_ACK, &o, NULL, 0);
   p->snd_nxt = p->iss + 1;
   peer_expect(p, MN_TCP_ACK, p->stack_iss + 1, p->snd_nxt, 0);
@@ -161,6 +176,7 @@ mynet_sock *peer_open_passive(struct peer *p, const struct mn_tcp_opts *opts)
   struct tn *t = p->t;
   mynet_sock *l;
   ck_assert_int_eq(mynet_socket(t->st, SOCK_STREAM, 0, &l), 0);
+  set_buffers(p, l);
   struct sockaddr_in a = tn_sin(0, p->sport);
   ck_assert_int_eq(mynet_bind(l, &a), 0);
   ck_assert_int_eq(mynet_listen(l, 8), 0);
@@ -189,6 +205,8 @@ mynet_sock *peer_open_passive(struct peer *p, const struct mn_tcp_opts *opts)
   p->rcv_nxt = h.seq + 1;
   p->stack_mss = h.opt.mss;
   p->stack_wscale = p->ws ? h.opt.wscale : 0;
+  if (p->rtt)
+    tn_advance(t, p->rtt);
   peer_send(p, MN_TCP_ACK, NULL, 0);
   tn_expect_silence(t);
   mynet_sock *c = NULL;
@@ -198,6 +216,42 @@ mynet_sock *peer_open_passive(struct peer *p, const struct mn_tcp_opts *opts)
   ck_assert_uint_eq(ntohs(from.sin_port), p->port);
   p->s = c;
   return c;
+}
+
+mynet_sock *peer_establish(struct peer *p, struct tn *t)
+{
+  peer_init(p, t, 1000);
+  struct mn_tcp_opts o = peer_linux_opts();
+  return peer_open_active(p, &o);
+}
+
+mynet_sock *peer_connection_in(struct peer *p, struct tn *t, enum mn_tcp_state state)
+{
+  mynet_sock *s = peer_establish(p, t);
+  uint32_t snd = p->stack_iss + 1;
+  bool we_close = state == MN_TCPS_FIN_WAIT_1 || state == MN_TCPS_FIN_WAIT_2 ||
+                  state == MN_TCPS_CLOSING || state == MN_TCPS_TIME_WAIT;
+  bool they_close =
+      state == MN_TCPS_CLOSE_WAIT || state == MN_TCPS_LAST_ACK || state == MN_TCPS_CLOSING;
+  if (state == MN_TCPS_LAST_ACK) {
+    peer_send(p, MN_TCP_FIN | MN_TCP_ACK, NULL, 0);
+    peer_expect(p, MN_TCP_ACK, snd, p->snd_nxt, 0);
+    ck_assert_int_eq(mynet_shutdown(s, SHUT_WR), 0);
+    peer_expect(p, MN_TCP_FIN | MN_TCP_ACK, snd, p->snd_nxt, 0);
+  } else {
+    if (we_close) {
+      ck_assert_int_eq(mynet_shutdown(s, SHUT_WR), 0);
+      peer_expect(p, MN_TCP_FIN | MN_TCP_ACK, snd, p->snd_nxt, 0);
+    }
+    if (state == MN_TCPS_FIN_WAIT_2 || state == MN_TCPS_TIME_WAIT)
+      peer_ack(p, snd + 1);
+    if (they_close || state == MN_TCPS_TIME_WAIT) {
+      peer_send(p, MN_TCP_FIN | MN_TCP_ACK, NULL, 0);
+      peer_expect(p, MN_TCP_ACK, snd + (we_close ? 1 : 0), p->snd_nxt, 0);
+    }
+  }
+  ck_assert_int_eq(tcp_of(s)->state, state);
+  return s;
 }
 
 ssize_t peer_write(mynet_sock *s, const void *buf, size_t len)

@@ -26,12 +26,14 @@ struct peer {
   uint32_t snd_nxt;     /* the peer's next sequence number */
   uint32_t rcv_nxt;     /* what the peer acknowledges: the stack's next byte */
   uint32_t stack_iss;
-  uint16_t win;          /* window field the peer sends */
-  bool ts, sack, ws;     /* what the handshake negotiated */
-  uint8_t stack_wscale;  /* the stack's shift (0 without window scaling) */
-  uint16_t stack_mss;    /* the MSS option in the stack's SYN or SYN-ACK */
-  struct mn_tcp_hdr syn; /* the stack's SYN or SYN-ACK as it was sent */
-  uint32_t ts_recent;    /* the last TSval the stack sent: the peer echoes it */
+  uint16_t win;             /* window field the peer sends */
+  bool ts, sack, ws;        /* what the handshake negotiated */
+  uint8_t stack_wscale;     /* the stack's shift (0 without window scaling) */
+  uint16_t stack_mss;       /* the MSS option in the stack's SYN or SYN-ACK */
+  struct mn_tcp_hdr syn;    /* the stack's SYN or SYN-ACK as it was sent */
+  uint32_t ts_recent;       /* the last TSval the stack sent: the peer echoes it */
+  mynet_time rtt;           /* how long peer_open_* wait before answering */
+  int so_sndbuf, so_rcvbuf; /* set on the socket (or listener) before opening; 0: default */
 };
 
 /* What a current Linux puts in its SYN: MSS 1460, SACK permitted,
@@ -52,6 +54,15 @@ mynet_sock *peer_open_active(struct peer *p, const struct mn_tcp_opts *opts);
  * offers opts; the SYN-ACK must answer exactly the options offered; the
  * peer's ACK completes the handshake and accept returns the child. */
 mynet_sock *peer_open_passive(struct peer *p, const struct mn_tcp_opts *opts);
+
+/* The usual start: a peer with ISN 1000 and Linux's options, to which the
+ * stack has connected. */
+mynet_sock *peer_establish(struct peer *p, struct tn *t);
+
+/* An established connection (peer_establish) brought to `state` by
+ * shutdown(SHUT_WR) and the peer's ACKs and FIN, the application still
+ * holding the socket: any synchronized state. */
+mynet_sock *peer_connection_in(struct peer *p, struct tn *t, enum mn_tcp_state state);
 
 /* A segment from the peer with these fields, window p->win, timestamps
  * when negotiated and the given SACK blocks. */
@@ -87,7 +98,10 @@ uint16_t peer_stack_win(const struct peer *p, uint32_t bytes);
 ssize_t peer_write(mynet_sock *s, const void *buf, size_t len);
 ssize_t peer_read(mynet_sock *s, void *buf, size_t len);
 int peer_so_error(mynet_sock *s);
-static inline struct mn_tcp_sock *peer_tcb(const struct peer *p) { return tcp_of(p->s); }
+static inline struct mn_tcp_sock *peer_tcb(const struct peer *p)
+{
+  return tcp_of(p->s);
+}
 
 /* A byte pattern for data tests: byte i of a stream is pattern(i). */
 void peer_pattern(uint8_t *buf, size_t len, size_t offset);
