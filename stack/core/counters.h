@@ -50,6 +50,8 @@
   X(tcp, attempt_fails)                                                                            \
   X(tcp, estab_resets)                                                                             \
   X(tcp, fast_retrans)                                                                             \
+  X(tcp, tlp_probes)                                                                               \
+  X(tcp, lost_retrans)                                                                             \
   X(tcp, timeouts)                                                                                 \
   X(tcp, challenge_acks)                                                                           \
   X(tcp, paws_drops)                                                                               \

@@ -139,9 +139,12 @@ int mn_tcp_init(struct mynet_stack *st)
   ts->secret[0] = mn_rand_next(&st->rand);
   ts->secret[1] = mn_rand_next(&st->rand);
   ts->challenge_tokens = MN_TCP_CHALLENGE_ACK_PER_SEC;
+  ts->loss_probes = true;
   st->tcp = ts;
   return 0;
 }
+
+void mn_tcp_set_loss_probes(struct mynet_stack *st, bool on) { st->tcp->loss_probes = on; }
 
 void mn_tcp_destroy(struct mynet_stack *st)
 {

@@ -107,6 +107,9 @@ struct mn_tcp_sock {
   uint32_t recover;  /* RecoveryPoint / NewReno "recover"; starts at the ISS */
   uint32_t high_rxt; /* RFC 6675 HighRxt */
   struct mn_seqset sacked; /* the scoreboard */
+  uint32_t rxt_fence;      /* snd_max when a hole was last retransmitted */
+  bool tlp;                /* t_rexmt is a tail loss probe timeout (RFC 8985 7) */
+  bool tlp_sent;           /* a probe is out; no other until new data is acknowledged */
   uint32_t prr_delivered;
 
   /* Delayed ACK (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3). */
@@ -146,11 +149,15 @@ struct mn_tcp_table {
   int challenge_tokens;
   mynet_time challenge_second;
   uint64_t bound_count;
+  bool loss_probes; /* RFC 8985 tail loss probes (Linux: net.ipv4.tcp_early_retrans) */
 };
 
 static inline struct mn_tcp_sock *tcp_of(struct mynet_sock *s) { return (struct mn_tcp_sock *)s; }
 
 /* tcp.c */
+/* Tail loss probes on or off for the whole stack (on by default), so a
+ * test can watch the retransmission timer alone. */
+void mn_tcp_set_loss_probes(struct mynet_stack *st, bool on);
 void mn_tcp_set_state(struct mn_tcp_sock *tp, enum mn_tcp_state s);
 void mn_tcp_hash(struct mn_tcp_sock *tp);
 void mn_tcp_unhash(struct mn_tcp_sock *tp);

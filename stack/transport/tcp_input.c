@@ -299,12 +299,50 @@ static void enter_recovery(struct mn_tcp_sock *tp)
   if (tp->sack_ok) {
     /* RFC 6675 5 step (4.2)-(4.4). */
     tp->high_rxt = tp->snd_una + len;
+    tp->rxt_fence = tp->snd_max;
     tp->cwnd = tp->ssthresh;
   } else {
     /* RFC 6582 3.2 step 2-3. */
     tp->cwnd = tp->ssthresh + MN_TCP_DUPTHRESH * tp->mss;
   }
   mn_tcp_arm_rexmt(tp);
+}
+
+/* Is it time for fast retransmit?  Three duplicate ACKs (RFC 5681), or
+ * with SACK, RFC 6675's IsLost(HighACK + 1): more than two segments'
+ * worth SACKed above the first hole; or, when fewer than four segments are
+ * out and nothing new can be sent, one duplicate per segment beyond the
+ * first (RFC 5827 early retransmit). */
+static bool loss_detected(const struct mn_tcp_sock *tp)
+{
+  if (tp->dupacks >= MN_TCP_DUPTHRESH)
+    return true;
+  if (!tp->sack_ok || !tp->sacked.n)
+    return false;
+  if (mn_seqset_bytes(&tp->sacked) > (uint32_t)(MN_TCP_DUPTHRESH - 1) * tp->mss ||
+      tp->sacked.n >= MN_TCP_DUPTHRESH)
+    return true;
+  uint32_t flight = tp->snd_max - tp->snd_una;
+  uint32_t oseg = (flight + tp->mss - 1) / tp->mss;
+  bool can_send_new = mn_tcp_unsent(tp) && tp->snd_wnd > flight && tp->cwnd > flight;
+  return oseg < 4 && !can_send_new && tp->dupacks >= (int)(oseg > 1 ? oseg - 1 : 1);
+}
+
+/* RFC 6675 leaves a lost retransmission to the timeout.  Data sent after
+ * the last retransmission has been SACKed, yet the retransmitted range
+ * is still missing: it was lost too, so retransmit the holes again (the
+ * idea of RACK, RFC 8985, at the granularity of a recovery round). */
+static void detect_lost_retransmission(struct mn_tcp_sock *tp)
+{
+  if (!tp->in_recovery || !tp->sack_ok || !tp->sacked.n ||
+      !SEQ_LT(tp->snd_una, tp->high_rxt) || tp->rxt_fence == tp->snd_una)
+    return;
+  uint32_t highest = tp->sacked.r[tp->sacked.n - 1].end;
+  if (SEQ_GT(highest, tp->rxt_fence)) {
+    tp->sk.st->ctr.tcp_lost_retrans++;
+    tp->high_rxt = tp->snd_una;
+    tp->rxt_fence = tp->snd_max;
+  }
 }
 
 /* Step five: the ACK field.  Returns false if the segment must be
@@ -359,11 +397,18 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
   bool dup = is_dupack(tp, sg, new_wnd);
   /* Record SACK blocks (RFC 2018) that fall inside what is outstanding. */
   if (tp->sack_ok) {
+    uint32_t before = mn_seqset_bytes(&tp->sacked);
     for (int i = 0; i < th->opt.nsack; i++) {
       uint32_t left = th->opt.sack[i].left, right = th->opt.sack[i].right;
       if (SEQ_GT(left, tp->snd_una) && SEQ_LT(left, right) && SEQ_LEQ(right, tp->snd_max))
         mn_seqset_add(&tp->sacked, left, right);
     }
+    /* RFC 6675 2: with SACK, a duplicate ACK is one that reports new
+     * data received, whatever its window says. */
+    if (!dup && th->ack == tp->snd_una && sg->len == 0 && tp->snd_max != tp->snd_una &&
+        mn_seqset_bytes(&tp->sacked) > before)
+      dup = true;
+    detect_lost_retransmission(tp);
   }
   /* Window update (RFC 9293 3.10.7.4, SND.WL1/WL2 rule). */
   if (SEQ_LT(tp->snd_wl1, th->seq) ||
@@ -380,7 +425,9 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
     }
   }
   uint32_t acked = SEQ_GT(th->ack, tp->snd_una) ? th->ack - tp->snd_una : 0;
+  uint32_t flight_before = tp->snd_max - tp->snd_una;
   if (acked) {
+    tp->tlp_sent = false;
     rtt_from_ack(tp, sg);
     /* Sequence space: the SYN (if still unacknowledged), the data, then
      * our FIN. */
@@ -400,14 +447,6 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
       tp->high_rxt = tp->snd_una;
     mn_seqset_trim(&tp->sacked, tp->snd_una);
     tp->rexmt_count = 0;
-    if (tp->snd_una == tp->snd_max) {
-      mn_tcp_cancel_rexmt(tp);
-      tp->first_unacked_at = 0;
-    } else {
-      /* RFC 6298 5.3: restart the timer when new data is acknowledged. */
-      mn_tcp_arm_rexmt(tp);
-      tp->first_unacked_at = st->now;
-    }
     if (tp->in_recovery) {
       if (SEQ_GEQ(th->ack, tp->recover)) {
         /* Full acknowledgment: recovery is over (RFC 6582 3.2 step 3,
@@ -425,9 +464,24 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
       }
     } else {
       tp->dupacks = 0;
-      /* Only data grows the window, not our SYN or FIN (RFC 5681 3.1). */
-      if (data)
+      /* Only data grows the window, not our SYN or FIN (RFC 5681 3.1),
+       * and only while the window is what limits us (RFC 7661; Linux's
+       * tcp_is_cwnd_limited()): an application- or receiver-limited flow
+       * would otherwise inflate it without bound. */
+      bool cwnd_limited = flight_before + tp->mss >= tp->cwnd ||
+                          (tp->cwnd < tp->ssthresh && tp->cwnd < 2 * flight_before);
+      if (data && cwnd_limited)
         tp->cc->on_ack(tp, data, st->now);
+    }
+    /* RFC 6298 5.3: restart the timer when new data is acknowledged
+     * (after the recovery state is settled: it decides between a tail
+     * loss probe and the RTO). */
+    if (tp->snd_una == tp->snd_max) {
+      mn_tcp_cancel_rexmt(tp);
+      tp->first_unacked_at = 0;
+    } else {
+      mn_tcp_arm_rexmt(tp);
+      tp->first_unacked_at = st->now;
     }
     mn_sock_wake(&tp->sk);
     if (fin_acked) {
@@ -455,7 +509,7 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
     if (tp->in_recovery) {
       if (!tp->sack_ok)
         tp->cwnd += tp->mss; /* RFC 6582 3.2 step 4: inflate */
-    } else if (tp->dupacks == MN_TCP_DUPTHRESH && SEQ_GT(th->ack, tp->recover)) {
+    } else if (loss_detected(tp) && SEQ_GEQ(th->ack, tp->recover)) {
       /* Only for data sent after the last loss episode began (RFC 6582
        * 3.2 step 1, RFC 6675 5): duplicates of what a timeout already
        * resent are not a new loss. */

@@ -266,6 +266,7 @@ void mn_tcp_retransmit_lost(struct mn_tcp_sock *tp)
         continue;
       mn_tcp_send_segment(tp, from, MN_TCP_ACK, len);
       tp->high_rxt = from + len;
+      tp->rxt_fence = tp->snd_max;
       sent = true;
     }
     if (!sent)
@@ -297,7 +298,16 @@ void mn_tcp_output(struct mn_tcp_sock *tp)
     uint32_t queued = (uint32_t)tp->snd.len;
     uint32_t avail = queued > off ? queued - off : 0;
     uint32_t flight = tp->in_recovery && tp->sack_ok ? pipe_bytes(tp) : tp->snd_nxt - tp->snd_una;
-    uint32_t wnd = MN_MIN(tp->snd_wnd, tp->cwnd);
+    /* RFC 3042 limited transmit: each of the first two duplicate ACKs
+     * lets one new segment out beyond cwnd, so a small window still
+     * produces the three duplicates fast retransmit needs; not while a
+     * timeout's retransmissions are still being acknowledged, when the
+     * duplicates mean nothing (as Linux, outside its Loss state). */
+    uint32_t cwnd = tp->cwnd;
+    if (!tp->in_recovery && tp->dupacks > 0 && tp->dupacks < MN_TCP_DUPTHRESH &&
+        SEQ_GEQ(tp->snd_una, tp->recover))
+      cwnd += (uint32_t)tp->dupacks * tp->mss;
+    uint32_t wnd = MN_MIN(tp->snd_wnd, cwnd);
     uint32_t usable;
     if (tp->in_recovery && tp->sack_ok)
       usable = MN_MIN(tp->cwnd > flight ? tp->cwnd - flight : 0,
@@ -344,7 +354,8 @@ void mn_tcp_output(struct mn_tcp_sock *tp)
       tp->snd_sml = tp->snd_nxt + len;
     tp->snd_nxt += len + (fin ? 1 : 0);
     if (len || fin) {
-      if (!mn_timer_armed(&tp->t_rexmt) || tp->persist)
+      /* RFC 8985 7.2: new data restarts a pending loss probe. */
+      if (!mn_timer_armed(&tp->t_rexmt) || tp->persist || tp->tlp)
         mn_tcp_arm_rexmt(tp);
     } else {
       break; /* a pure ACK: nothing more to say */

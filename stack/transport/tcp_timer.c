@@ -16,6 +16,17 @@ static mynet_time backed_off(const struct mn_tcp_sock *tp)
   return t > MN_TCP_RTO_MAX ? MN_TCP_RTO_MAX : t;
 }
 
+/* RFC 8985 7.2: a tail loss probe is scheduled instead of the RTO while
+ * data is outstanding, an RTT is known and no loss recovery is going on,
+ * so a loss at the end of a flight is repaired by fast recovery after two
+ * round trips rather than by a timeout (200 ms at least). */
+static bool tlp_eligible(const struct mn_tcp_sock *tp)
+{
+  return tp->sk.st->tcp->loss_probes && tp->srtt && !tp->in_recovery && !tp->tlp_sent && tp->rexmt_count == 0 && tp->sack_ok &&
+         (tp->state == MN_TCPS_ESTABLISHED || tp->state == MN_TCPS_CLOSE_WAIT) &&
+         tp->snd_max != tp->snd_una;
+}
+
 void mn_tcp_arm_rexmt(struct mn_tcp_sock *tp)
 {
   mynet_time now = tp->sk.st->now;
@@ -28,6 +39,18 @@ void mn_tcp_arm_rexmt(struct mn_tcp_sock *tp)
       t = left > 0 ? left : 1;
   }
   tp->persist = false;
+  tp->tlp = false;
+  if (tlp_eligible(tp)) {
+    /* PTO = 2 * SRTT, plus room for a delayed ACK when only one segment
+     * is out (RFC 8985 7.2), never later than the RTO. */
+    mynet_time pto = 2 * tp->srtt;
+    if (tp->snd_max - tp->snd_una <= tp->mss)
+      pto += MN_TCP_DELACK;
+    if (pto < t) {
+      t = pto;
+      tp->tlp = true;
+    }
+  }
   mn_timer_arm(&tp->sk.st->timers, &tp->t_rexmt, now + t);
 }
 
@@ -158,12 +181,42 @@ static void persist_fire(struct mn_tcp_sock *tp)
   arm_persist_after(tp, backed_off(tp));
 }
 
+/* RFC 8985 7.3: send new data if the windows allow, else the last
+ * segment again, to draw an ACK with SACK information; then the RTO. */
+static void tlp_fire(struct mn_tcp_sock *tp)
+{
+  tp->tlp = false;
+  tp->tlp_sent = true;
+  tp->sk.st->ctr.tcp_tlp_probes++;
+  uint32_t flight = tp->snd_max - tp->snd_una;
+  uint32_t off = tp->snd_nxt - tp->snd_una;
+  uint32_t unsent = tp->snd.len > off ? (uint32_t)tp->snd.len - off : 0;
+  if (unsent && tp->snd_wnd > flight && tp->snd_nxt == tp->snd_max) {
+    uint32_t len = MN_MIN(MN_MIN(unsent, tp->snd_wnd - flight), (uint32_t)tp->mss);
+    mn_tcp_send_segment(tp, tp->snd_nxt, MN_TCP_ACK | MN_TCP_PSH, len);
+    tp->snd_nxt += len;
+  } else {
+    uint32_t data_end = tp->snd_una + (uint32_t)tp->snd.len;
+    uint32_t end = SEQ_MIN(tp->snd_max, data_end);
+    uint32_t len = MN_MIN(end - tp->snd_una, (uint32_t)tp->mss);
+    if (len)
+      mn_tcp_send_segment(tp, end - len, MN_TCP_ACK, len);
+    else
+      mn_tcp_output(tp); /* only a FIN is out: send it again the usual way */
+  }
+  mn_tcp_arm_rexmt(tp);
+}
+
 static void rexmt_fire(struct mn_timer *t, mynet_time now)
 {
   struct mn_tcp_sock *tp = mn_container_of(t, struct mn_tcp_sock, t_rexmt);
   struct mynet_stack *st = tp->sk.st;
   if (tp->persist) {
     persist_fire(tp);
+    return;
+  }
+  if (tp->tlp) {
+    tlp_fire(tp);
     return;
   }
   tp->rexmt_count++;

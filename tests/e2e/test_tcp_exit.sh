@@ -13,8 +13,8 @@
 source "$(dirname "$0")/lib.sh"
 require_nc_openbsd
 require python3 sha256sum ss
-setup
 require_example tcp_source
+setup
 
 random_file "$WORK/data.bin" 16M
 

@@ -29,7 +29,8 @@
 source "$(dirname "$0")/lib.sh"
 require curl wget python3 sha256sum ss nft ethtool
 setup
-# Each transfer is one curl command; allow it two minutes.
+# Each transfer is one client command (curl, or wget where curl cannot run);
+# allow it two minutes.
 CMD_TIMEOUT=120
 
 LOSS_PERCENT=2
@@ -72,10 +73,10 @@ kernel_counter() {
 transfers() {
   rm -f "$WORK/down.got"
   shim_http_get "http://$KERNEL_IP:8080/down.bin" "$WORK/down.got" ||
-    fail "$1: curl under the shim could not download 30 MB"
+    fail "$1: the HTTP client under the shim could not download 30 MB"
   same_file "$www/down.bin" "$WORK/down.got" "$1: download"
   shim_http_post_sha256 "$WORK/up.bin" "http://$KERNEL_IP:8081/" ||
-    fail "$1: curl under the shim did not upload 20 MB intact"
+    fail "$1: the HTTP client under the shim did not upload 20 MB intact"
 }
 
 # nft_drops CHAIN: frames the loss rule of CHAIN has dropped so far.

@@ -33,17 +33,17 @@ if kernel_mode; then
   wait_log capture 'listening on' || fail "tcpdump did not start"
 fi
 MYNET_PCAP=$pcap shim_http_get "http://$KERNEL_IP:8080/file.bin" "$WORK/got.bin" ||
-  fail "curl under the shim could not download http://$KERNEL_IP:8080/file.bin"
+  fail "the HTTP client under the shim could not download http://$KERNEL_IP:8080/file.bin"
 if kernel_mode; then
   sleep 0.5
   stop capture
 fi
-same_file "$WORK/www/file.bin" "$WORK/got.bin" "curl download"
+same_file "$WORK/www/file.bin" "$WORK/got.bin" "HTTP download"
 [[ -s $pcap ]] || fail "no capture file at MYNET_PCAP=$pcap"
 tshark -r "$pcap" -Y tcp >"$WORK/decoded.txt" 2>"$WORK/tshark.err" ||
   fail "tshark cannot read the capture: $(head -3 "$WORK/tshark.err")"
 head -n 12 "$WORK/decoded.txt"
-pass "the capture of a curl download is a valid pcap that tshark reads"
+pass "the capture of an HTTP download is a valid pcap that tshark reads"
 
 opts=(tcp.options.mss_val tcp.options.wscale.shift tcp.options.sack_perm
   tcp.options.timestamp.tsval tcp.options.timestamp.tsecr)

@@ -1,5 +1,6 @@
 /* When small writes go out: Nagle's algorithm (RFC 1122 4.2.3.4) in the
  * form Linux uses, TCP_NODELAY, TCP_CORK and MSG_MORE. */
+#include "transport/tcp_impl.h"
 #include "helpers/peer.h"
 
 #include <netinet/tcp.h>
@@ -22,6 +23,7 @@ START_TEST(test_a_second_small_write_waits_for_the_ack_of_the_first)
 {
   struct tn t;
   tn_setup(&t, true);
+  mn_tcp_set_loss_probes(t.st, false); /* the first segment stays unacknowledged on purpose */
   struct peer p;
   mynet_sock *s = peer_establish(&p, &t);
   uint32_t snd = p.stack_iss + 1;

@@ -229,6 +229,7 @@ START_TEST(test_duplicate_acks_after_a_timeout_do_not_start_another_recovery)
   struct tn t;
   struct peer p;
   mynet_sock *s = setup(&t, &p, false, 10);
+  mn_tcp_set_loss_probes(t.st, false); /* a timeout, not a probe, is the subject */
   struct mn_tcp_sock *tp = tcp_of(s);
   tn_advance(&t, tp->rto);
   peer_expect(&p, MN_TCP_ACK, seg(0), p.snd_nxt, SEG);

@@ -1,6 +1,7 @@
 /* The retransmission timer (RFC 6298): RTT estimation from timestamps and
  * from timed segments, Linux's RTO floor, exponential backoff, Karn's
  * algorithm, and the congestion window after a timeout (RFC 5681 3.1). */
+#include "transport/tcp_impl.h"
 #include "helpers/peer.h"
 
 #include <netinet/tcp.h>
@@ -22,6 +23,7 @@ START_TEST(test_rto_after_the_first_sample_is_srtt_plus_the_larger_of_4_rttvar_a
 {
   struct tn t;
   tn_setup(&t, true);
+  mn_tcp_set_loss_probes(t.st, false); /* watch the RTO alone */
   struct peer p;
   mynet_sock *s = establish_with_rtt(&t, &p, MYNET_MS(100), true);
   struct mn_tcp_sock *tp = tcp_of(s);
@@ -46,6 +48,7 @@ START_TEST(test_rto_follows_later_samples_and_never_drops_below_srtt_plus_200_ms
 {
   struct tn t;
   tn_setup(&t, true);
+  mn_tcp_set_loss_probes(t.st, false); /* watch the RTO alone */
   struct peer p;
   mynet_sock *s = establish_with_rtt(&t, &p, MYNET_MS(10), true);
   struct mn_tcp_sock *tp = tcp_of(s);
@@ -84,6 +87,7 @@ START_TEST(test_repeated_timeouts_back_off_exponentially_up_to_120_s_then_give_u
 {
   struct tn t;
   tn_setup(&t, true);
+  mn_tcp_set_loss_probes(t.st, false); /* watch the RTO alone */
   struct peer p;
   mynet_sock *s = establish_with_rtt(&t, &p, MYNET_MS(100), true);
   uint32_t snd = p.stack_iss + 1;
@@ -117,6 +121,7 @@ START_TEST(test_karn_takes_no_sample_from_a_retransmitted_segment_and_keeps_the_
 {
   struct tn t;
   tn_setup(&t, true);
+  mn_tcp_set_loss_probes(t.st, false); /* watch the RTO alone */
   struct peer p;
   /* Without timestamps the RTT is timed on one segment at a time. */
   mynet_sock *s = establish_with_rtt(&t, &p, MYNET_MS(50), false);
@@ -171,6 +176,7 @@ START_TEST(test_timeout_collapses_cwnd_to_one_segment_and_slow_starts_again)
 {
   struct tn t;
   tn_setup(&t, true);
+  mn_tcp_set_loss_probes(t.st, false); /* watch the RTO alone */
   struct peer p;
   mynet_sock *s = establish_with_rtt(&t, &p, MYNET_MS(100), true);
   ck_assert_int_eq(mynet_setsockopt(s, IPPROTO_TCP, TCP_CONGESTION, "reno", 4), 0);
@@ -201,6 +207,7 @@ START_TEST(test_timeout_with_cubic_sets_ssthresh_to_seven_tenths_of_cwnd)
 {
   struct tn t;
   tn_setup(&t, true);
+  mn_tcp_set_loss_probes(t.st, false); /* watch the RTO alone */
   struct peer p;
   mynet_sock *s = establish_with_rtt(&t, &p, MYNET_MS(100), true);
   struct mn_tcp_sock *tp = tcp_of(s);
@@ -217,6 +224,7 @@ START_TEST(test_a_lost_small_segment_is_retransmitted_despite_nagle)
 {
   struct tn t;
   tn_setup(&t, true);
+  mn_tcp_set_loss_probes(t.st, false); /* watch the RTO alone */
   struct peer p;
   mynet_sock *s = establish_with_rtt(&t, &p, MYNET_MS(100), true);
   uint32_t snd = p.stack_iss + 1;
@@ -240,6 +248,7 @@ START_TEST(test_an_ack_of_new_data_restarts_the_retransmission_timer)
 {
   struct tn t;
   tn_setup(&t, true);
+  mn_tcp_set_loss_probes(t.st, false); /* watch the RTO alone */
   struct peer p;
   mynet_sock *s = establish_with_rtt(&t, &p, MYNET_MS(100), true);
   uint32_t snd = p.stack_iss + 1;

@@ -1,6 +1,7 @@
 /* The timers other than retransmission: delayed ACK (RFC 1122 4.2.3.2,
  * RFC 9293 3.8.6.3), keepalive (RFC 1122 4.2.3.6 with Linux's socket
  * options) and TCP_USER_TIMEOUT (RFC 5482). */
+#include "transport/tcp_impl.h"
 #include "helpers/peer.h"
 
 #include <netinet/tcp.h>
@@ -231,6 +232,7 @@ START_TEST(test_user_timeout_aborts_when_data_stays_unacknowledged)
 {
   struct tn t;
   tn_setup(&t, true);
+  mn_tcp_set_loss_probes(t.st, false); /* watch the RTO alone */
   struct peer p;
   peer_init(&p, &t, 1000);
   p.rtt = MYNET_MS(100); /* RTO 300 ms */
@@ -264,6 +266,7 @@ START_TEST(test_user_timeout_restarts_when_data_is_acknowledged)
 {
   struct tn t;
   tn_setup(&t, true);
+  mn_tcp_set_loss_probes(t.st, false); /* watch the RTO alone */
   struct peer p;
   peer_init(&p, &t, 1000);
   p.rtt = MYNET_MS(100);

@@ -26,6 +26,7 @@ extern "C" {
 /* Monotonic time in microseconds; the origin is the driver's choice. */
 typedef int64_t mynet_time;
 #define MYNET_TIME_NEVER INT64_MAX
+#define MYNET_US(x) ((mynet_time)(x))
 #define MYNET_MS(x) ((mynet_time)(x) * 1000)
 #define MYNET_SEC(x) ((mynet_time)(x) * 1000000)
 

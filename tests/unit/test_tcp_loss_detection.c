@@ -1,0 +1,234 @@
+/* Finding losses without waiting for the retransmission timeout: tail
+ * loss probes (RFC 8985 7), limited transmit (RFC 3042), early
+ * retransmit and SACK-based loss detection (RFC 5827, RFC 6675 IsLost),
+ * and retransmissions that are lost again. */
+#include "helpers/peer.h"
+
+#include <netinet/tcp.h>
+#include <string.h>
+
+#define SEG 1448
+static uint32_t snd; /* the stack's first data byte */
+
+static uint32_t seg(int i)
+{
+  return snd + (uint32_t)(SEG * i);
+}
+
+/* Drain what the stack sent; was a segment starting at seq among it? */
+static bool sent_seq(struct tn *t, uint32_t seq)
+{
+  bool seen = false;
+  struct mn_pbuf *f;
+  while ((f = tn_pop(t))) {
+    struct mn_ipv4_hdr ip;
+    struct mn_tcp_hdr th;
+    ck_assert_int_eq(mn_ipv4_parse(f->data + MN_ETH_HDR_LEN, f->len - MN_ETH_HDR_LEN, &ip),
+                     MN_PARSE_OK);
+    const uint8_t *l4 = f->data + MN_ETH_HDR_LEN + ip.hdr_len;
+    ck_assert_int_eq(mn_tcp_parse(l4, ip.total_len - ip.hdr_len, ip.src, ip.dst, &th), MN_PARSE_OK);
+    seen = seen || (th.seq == seq && ip.total_len > ip.hdr_len + th.hdr_len);
+    mn_pbuf_free(f);
+  }
+  return seen;
+}
+
+/* A SACK connection with a 10 ms RTT; n segments written and checked. */
+static mynet_sock *setup(struct tn *t, struct peer *p, int n)
+{
+  tn_setup(t, true);
+  peer_init(p, t, 1000);
+  p->rtt = MYNET_MS(10);
+  struct mn_tcp_opts o = peer_linux_opts();
+  mynet_sock *s = peer_open_active(p, &o);
+  p->rtt = 0;
+  ck_assert_int_eq(mynet_setsockopt(s, IPPROTO_TCP, TCP_CONGESTION, "reno", 4), 0);
+  snd = p->stack_iss + 1;
+  static uint8_t data[20 * SEG];
+  peer_pattern(data, sizeof(data), 0);
+  ck_assert_int_eq(peer_write(s, data, (size_t)n * SEG), n * SEG);
+  for (int i = 0; i < n; i++)
+    peer_expect(p, MN_TCP_ACK | (i == n - 1 ? MN_TCP_PSH : 0), seg(i), p->snd_nxt, SEG);
+  tn_expect_silence(t);
+  return s;
+}
+
+START_TEST(test_a_lost_tail_segment_is_probed_after_two_round_trips_not_the_rto)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 4);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  /* 0..2 arrive and are acknowledged; 3, the last, is lost. */
+  peer_ack(&p, seg(3));
+  tn_expect_silence(&t);
+  mynet_time pto = 2 * tp->srtt + MN_TCP_DELACK; /* one segment out: room for a delayed ACK */
+  ck_assert_int_lt(pto, tp->rto);
+  tn_advance(&t, pto - 1);
+  tn_expect_silence(&t);
+  tn_advance(&t, 1);
+  /* The probe: the last segment again (no new data to send). */
+  peer_expect(&p, MN_TCP_ACK, seg(3), p.snd_nxt, SEG);
+  tn_expect_silence(&t);
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.tlp_probes"), 1);
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.timeouts"), 0);
+  /* Only one probe: if it is lost too, the RTO follows. */
+  tn_advance(&t, tp->rto - 1);
+  tn_expect_silence(&t);
+  tn_advance(&t, 1);
+  peer_expect(&p, MN_TCP_ACK | MN_TCP_PSH, seg(3), p.snd_nxt, SEG);
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.timeouts"), 1);
+  tn_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_a_loss_probe_sends_new_data_when_the_window_allows)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 2);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  /* Everything the window allows is out; more waits behind cwnd. */
+  tp->cwnd = 2 * SEG;
+  static uint8_t more[SEG];
+  ck_assert_int_eq(peer_write(s, more, SEG), SEG);
+  tn_expect_silence(&t);
+  tn_advance(&t, 2 * tp->srtt);
+  /* RFC 8985 7.3: new data if the receive window has room. */
+  peer_expect(&p, MN_TCP_ACK | MN_TCP_PSH, seg(2), p.snd_nxt, SEG);
+  tn_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_probes_are_off_when_the_stack_says_so)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 4);
+  mn_tcp_set_loss_probes(t.st, false);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  peer_ack(&p, seg(3));
+  tn_advance(&t, tp->rto - 1);
+  tn_expect_silence(&t);
+  tn_advance(&t, 1);
+  peer_expect(&p, MN_TCP_ACK | MN_TCP_PSH, seg(3), p.snd_nxt, SEG);
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.tlp_probes"), 0);
+  tn_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_limited_transmit_sends_a_new_segment_for_each_of_the_first_two_dupacks)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 4);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  tp->cwnd = 4 * SEG;
+  static uint8_t more[4 * SEG];
+  ck_assert_int_eq(peer_write(s, more, sizeof(more)), (ssize_t)sizeof(more));
+  tn_expect_silence(&t);
+  /* Segment 0 is lost; 1 and 2 each draw a duplicate ACK. */
+  struct mn_tcp_sack_block b = {seg(1), seg(2)};
+  peer_sack(&p, &b, 1);
+  peer_expect(&p, MN_TCP_ACK, seg(4), p.snd_nxt, SEG);
+  tn_expect_silence(&t);
+  b.right = seg(3);
+  peer_sack(&p, &b, 1);
+  peer_expect(&p, MN_TCP_ACK, seg(5), p.snd_nxt, SEG);
+  tn_expect_silence(&t);
+  ck_assert(!tp->in_recovery);
+  ck_assert_uint_eq(tp->cwnd, 4 * SEG); /* RFC 3042: cwnd itself is unchanged */
+  tn_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_early_retransmit_with_two_segments_out_needs_one_dupack)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 2);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  /* 0 lost, 1 SACKed: with two segments out and nothing new to send,
+   * one duplicate is all the receiver can give (RFC 5827). */
+  struct mn_tcp_sack_block b = {seg(1), seg(2)};
+  peer_sack(&p, &b, 1);
+  peer_expect(&p, MN_TCP_ACK, seg(0), p.snd_nxt, SEG);
+  ck_assert(tp->in_recovery);
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.fast_retrans"), 1);
+  tn_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_sack_showing_three_segments_above_a_hole_starts_recovery_at_once)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 8);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  /* One ACK (ACK compression, or lost duplicates) reporting 1..3: more
+   * than two segments SACKed above the hole at 0 (RFC 6675 IsLost). */
+  struct mn_tcp_sack_block b = {seg(1), seg(4)};
+  peer_sack(&p, &b, 1);
+  peer_expect(&p, MN_TCP_ACK, seg(0), p.snd_nxt, SEG);
+  ck_assert(tp->in_recovery);
+  tn_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_a_lost_retransmission_is_sent_again_once_later_data_is_sacked)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 8);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  static uint8_t more[8 * SEG];
+  ck_assert_int_eq(peer_write(s, more, sizeof(more)), (ssize_t)sizeof(more));
+  /* Segment 0 lost: three duplicates start recovery and resend it. */
+  struct mn_tcp_sack_block b = {seg(1), seg(2)};
+  for (int i = 2; i <= 4; i++) {
+    b.right = seg(i);
+    peer_sack(&p, &b, 1);
+  }
+  ck_assert(tp->in_recovery);
+  ck_assert(sent_seq(&t, seg(0)));
+  /* 4..7 arrive: the pipe empties and new data goes out after the
+   * retransmission. */
+  b.right = seg(8);
+  peer_sack(&p, &b, 1);
+  ck_assert(!sent_seq(&t, seg(0)));
+  ck_assert(SEQ_GT(tp->snd_max, seg(8)));
+  /* The retransmission is lost as well, but data sent after it arrives:
+   * once SACKs cover what was sent after the retransmission, segment 0 is
+   * sent a third time, without waiting for the timeout. */
+  b.right = tp->snd_max;
+  peer_sack(&p, &b, 1);
+  ck_assert(sent_seq(&t, seg(0)));
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.lost_retrans"), 1);
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.timeouts"), 0);
+  tn_teardown(&t);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+  Suite *s = suite_create("tcp_loss_detection");
+  TCase *tc = tcase_create("loss_detection");
+  tcase_add_test(tc, test_a_lost_tail_segment_is_probed_after_two_round_trips_not_the_rto);
+  tcase_add_test(tc, test_a_loss_probe_sends_new_data_when_the_window_allows);
+  tcase_add_test(tc, test_probes_are_off_when_the_stack_says_so);
+  tcase_add_test(tc, test_limited_transmit_sends_a_new_segment_for_each_of_the_first_two_dupacks);
+  tcase_add_test(tc, test_early_retransmit_with_two_segments_out_needs_one_dupack);
+  tcase_add_test(tc, test_sack_showing_three_segments_above_a_hole_starts_recovery_at_once);
+  tcase_add_test(tc, test_a_lost_retransmission_is_sent_again_once_later_data_is_sacked);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  SRunner *sr = srunner_create(suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
