@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 struct tap {
@@ -75,6 +77,30 @@ static const struct mn_device_ops tap_ops = {
     .destroy = tap_destroy,
 };
 
+/* Attaching to a TAP raises its carrier, but the kernel finishes bringing
+ * the link up (IFF_RUNNING, its queue discipline) a moment later; a frame
+ * it answers before that is dropped, which cost the first ARP exchange a
+ * one-second retry.  So wait for the link here, once, at most a second:
+ * the only wait in the stack, at configuration time.  AF_UNIX is enough
+ * for SIOCGIFFLAGS and never reaches the shim's AF_INET handling. */
+static void wait_running(const char *name)
+{
+  int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0)
+    return;
+  for (int i = 0; i < 100; i++) {
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    memcpy(ifr.ifr_name, name, strlen(name));
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0 || (ifr.ifr_flags & IFF_RUNNING) ||
+        !(ifr.ifr_flags & IFF_UP))
+      break;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  close(s);
+}
+
 int mn_tap_open(const char *name, uint16_t mtu, struct mn_device **out, char *err, size_t errlen)
 {
   if (strlen(name) >= IFNAMSIZ) {
@@ -107,6 +133,7 @@ int mn_tap_open(const char *name, uint16_t mtu, struct mn_device **out, char *er
     close(fd);
     return -e;
   }
+  wait_running(name);
   struct tap *t = calloc(1, sizeof(*t));
   if (!t) {
     close(fd);
