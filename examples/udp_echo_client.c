@@ -42,7 +42,8 @@ static int parse_long(const char *s, long lo, long hi, long *out)
   char *end;
   errno = 0;
   long v = strtol(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) return -1;
+  if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+    return -1;
   *out = v;
   return 0;
 }
@@ -98,19 +99,23 @@ static int await_echo(int fd, const char *payload, size_t len, int timeout_ms, d
 
   for (;;) {
     double left = deadline - now_ms();
-    if (left <= 0) return 0;
+    if (left <= 0)
+      return 0;
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
     int ready = poll(&pfd, 1, (int)left + 1);
     if (ready < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       fprintf(stderr, "udp_echo_client: poll: %s\n", strerror(errno));
       return -1;
     }
-    if (ready == 0) continue; /* the loop head decides whether time is really up */
+    if (ready == 0)
+      continue; /* the loop head decides whether time is really up */
 
     ssize_t n = recv(fd, buf, sizeof buf, 0);
     if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
+      if (errno == EINTR || errno == EAGAIN)
+        continue;
       if (errno == ECONNREFUSED)
         fprintf(stderr, "udp_echo_client: #%ld: %s (ICMP port unreachable: no server?)\n", seq,
                 strerror(errno));
@@ -118,7 +123,8 @@ static int await_echo(int fd, const char *payload, size_t len, int timeout_ms, d
         fprintf(stderr, "udp_echo_client: recv: %s\n", strerror(errno));
       return -1;
     }
-    if ((size_t)n == len && memcmp(buf, payload, len) == 0) return 1;
+    if ((size_t)n == len && memcmp(buf, payload, len) == 0)
+      return 1;
     fprintf(stderr, "udp_echo_client: #%ld: ignoring unexpected %zd-byte datagram\n", seq, n);
   }
 }
@@ -165,7 +171,8 @@ int main(int argc, char **argv)
 
   char peer[NI_MAXHOST + NI_MAXSERV + 2];
   int fd = open_connected(host, port, peer, sizeof peer);
-  if (fd < 0) return 1;
+  if (fd < 0)
+    return 1;
 
   static char payload[MAX_DATAGRAM + 1];
   long received = 0;

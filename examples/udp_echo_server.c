@@ -42,7 +42,8 @@ static int parse_long(const char *s, long lo, long hi, long *out)
   char *end;
   errno = 0;
   long v = strtol(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) return -1;
+  if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+    return -1;
   *out = v;
   return 0;
 }
@@ -61,7 +62,8 @@ static void print_payload(const unsigned char *p, size_t len)
       printf("\\x%02x", p[i]);
   }
   putchar('"');
-  if (len > SHOW_BYTES) printf("...");
+  if (len > SHOW_BYTES)
+    printf("...");
 }
 
 int main(int argc, char **argv)
@@ -138,7 +140,8 @@ int main(int argc, char **argv)
     if (n < 0) {
       /* An ICMP error for an earlier reply may surface here on some
        * stacks; it concerns that peer, not this socket, so keep serving. */
-      if (errno == EINTR || errno == ECONNREFUSED) continue;
+      if (errno == EINTR || errno == ECONNREFUSED)
+        continue;
       fprintf(stderr, "udp_echo_server: recvfrom: %s\n", strerror(errno));
       close(fd);
       return 1;

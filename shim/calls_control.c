@@ -22,15 +22,18 @@
 static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, void *arg)
 {
   struct shim_sock *ss;
-  if ((cmd != F_GETFL && cmd != F_SETFL) || !(ss = shim_sock_lock(fd))) return real(fd, cmd, arg);
+  if ((cmd != F_GETFL && cmd != F_SETFL) || !(ss = shim_sock_lock(fd)))
+    return real(fd, cmd, arg);
   int r;
   if (cmd == F_GETFL) {
     r = real(fd, F_GETFL);
-    if (r >= 0) r = (r & ~O_NONBLOCK) | (ss->nonblock ? O_NONBLOCK : 0);
+    if (r >= 0)
+      r = (r & ~O_NONBLOCK) | (ss->nonblock ? O_NONBLOCK : 0);
   } else {
     int flags = (int)(long)arg;
     r = real(fd, F_SETFL, flags | O_NONBLOCK);
-    if (r >= 0) ss->nonblock = (flags & O_NONBLOCK) != 0;
+    if (r >= 0)
+      ss->nonblock = (flags & O_NONBLOCK) != 0;
   }
   shim_sock_unlock(ss); /* keeps errno */
   return r;
@@ -68,7 +71,8 @@ int ioctl(int fd, unsigned long request, ...)
   if ((request != FIONBIO && request != FIONREAD) || !(ss = shim_sock_lock(fd)))
     return REAL(ioctl)(fd, request, arg);
   int r = shim_sock_check(ss);
-  if (r == 0 && !arg) r = -EFAULT;
+  if (r == 0 && !arg)
+    r = -EFAULT;
   if (r == 0 && request == FIONBIO) {
     ss->nonblock = *(const int *)arg != 0;
   } else if (r == 0) {

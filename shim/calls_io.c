@@ -35,7 +35,8 @@ static int iov_advance(const struct iovec **iov, int *cnt, size_t n, struct iove
 {
   if (!*copy) {
     *copy = malloc((size_t)*cnt * sizeof **copy);
-    if (!*copy) return -ENOMEM;
+    if (!*copy)
+      return -ENOMEM;
     memcpy(*copy, *iov, (size_t)*cnt * sizeof **copy);
     *iov = *copy;
   }
@@ -65,7 +66,8 @@ static ssize_t do_send(struct shim_sock *ss, const struct iovec *iov, int cnt,
                        const struct sockaddr *addr, socklen_t addrlen, int flags)
 {
   int r = shim_sock_check(ss);
-  if (r < 0) return r;
+  if (r < 0)
+    return r;
   /* The stack takes a sockaddr_in without a length, so the length rule is
    * applied here: too short is EINVAL for datagrams; Linux's TCP ignores
    * msg_name altogether. */
@@ -88,7 +90,8 @@ static ssize_t do_send(struct shim_sock *ss, const struct iovec *iov, int cnt,
     n = mynet_sendmsg(ss->s, iov, cnt, to, flags);
     if (n >= 0) {
       done += (size_t)n;
-      if (!whole || done >= want || n == 0) break;
+      if (!whole || done >= want || n == 0)
+        break;
       r = iov_advance(&iov, &cnt, (size_t)n, &copy);
       if (r < 0) {
         n = r;
@@ -96,7 +99,8 @@ static ssize_t do_send(struct shim_sock *ss, const struct iovec *iov, int cnt,
       }
       continue;
     }
-    if (n != -EAGAIN || !block) break;
+    if (n != -EAGAIN || !block)
+      break;
     r = shim_sock_wait(ss, POLLOUT, deadline);
     if (r < 0) {
       n = r == -ETIMEDOUT ? -EAGAIN : r;
@@ -112,7 +116,8 @@ static ssize_t do_recv(struct shim_sock *ss, const struct iovec *iov, int cnt,
                        struct sockaddr_in *from, int flags, int *msg_flags)
 {
   int r = shim_sock_check(ss);
-  if (r < 0) return r;
+  if (r < 0)
+    return r;
   bool block = !ss->nonblock && !(flags & MSG_DONTWAIT);
   bool whole = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) && ss->type == SOCK_STREAM;
   mynet_time deadline = block ? shim_deadline_after(ss->rcvtimeo) : 0;
@@ -124,7 +129,8 @@ static ssize_t do_recv(struct shim_sock *ss, const struct iovec *iov, int cnt,
     n = mynet_recvmsg(ss->s, iov, cnt, from, flags, msg_flags);
     if (n > 0) {
       done += (size_t)n;
-      if (!whole || done >= want) break;
+      if (!whole || done >= want)
+        break;
       r = iov_advance(&iov, &cnt, (size_t)n, &copy);
       if (r < 0) {
         n = r;
@@ -132,7 +138,8 @@ static ssize_t do_recv(struct shim_sock *ss, const struct iovec *iov, int cnt,
       }
       continue;
     }
-    if (n != -EAGAIN || !block) break; /* 0: end of stream (or an empty datagram) */
+    if (n != -EAGAIN || !block)
+      break; /* 0: end of stream (or an empty datagram) */
     r = shim_sock_wait(ss, POLLIN, deadline);
     if (r < 0) {
       n = r == -ETIMEDOUT ? -EAGAIN : r;
@@ -148,7 +155,8 @@ static ssize_t do_recv(struct shim_sock *ss, const struct iovec *iov, int cnt,
  * after the lock is dropped, since a handler may call us again. */
 static ssize_t send_result(ssize_t r, int flags)
 {
-  if (r == -EPIPE && !(flags & MSG_NOSIGNAL)) raise(SIGPIPE);
+  if (r == -EPIPE && !(flags & MSG_NOSIGNAL))
+    raise(SIGPIPE);
   return shim_result(r);
 }
 
@@ -163,7 +171,8 @@ static ssize_t send_iov(struct shim_sock *ss, const struct iovec *iov, int cnt,
 ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(send)(fd, buf, n, flags);
+  if (!ss)
+    return REAL(send)(fd, buf, n, flags);
   struct iovec iov = {.iov_base = (void *)buf, .iov_len = n};
   return send_iov(ss, &iov, 1, NULL, 0, flags);
 }
@@ -172,7 +181,8 @@ ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockad
                socklen_t len)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(sendto)(fd, buf, n, flags, addr, len);
+  if (!ss)
+    return REAL(sendto)(fd, buf, n, flags, addr, len);
   struct iovec iov = {.iov_base = (void *)buf, .iov_len = n};
   return send_iov(ss, &iov, 1, addr, len, flags);
 }
@@ -181,7 +191,8 @@ ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockad
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(sendmsg)(fd, msg, flags);
+  if (!ss)
+    return REAL(sendmsg)(fd, msg, flags);
   if (!msg || msg->msg_iovlen > UIO_MAXIOV) {
     shim_sock_unlock(ss);
     return shim_result(msg ? -EMSGSIZE : -EFAULT);
@@ -192,7 +203,8 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 ssize_t write(int fd, const void *buf, size_t n)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(write)(fd, buf, n);
+  if (!ss)
+    return REAL(write)(fd, buf, n);
   struct iovec iov = {.iov_base = (void *)buf, .iov_len = n};
   return send_iov(ss, &iov, 1, NULL, 0, 0);
 }
@@ -200,7 +212,8 @@ ssize_t write(int fd, const void *buf, size_t n)
 ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(writev)(fd, iov, cnt);
+  if (!ss)
+    return REAL(writev)(fd, iov, cnt);
   if (cnt < 0 || cnt > UIO_MAXIOV) {
     shim_sock_unlock(ss);
     return shim_result(-EINVAL);
@@ -216,7 +229,8 @@ static ssize_t recv_iov(struct shim_sock *ss, const struct iovec *iov, int cnt, 
   struct sockaddr_in from = {.sin_family = AF_UNSPEC};
   int mflags = 0;
   ssize_t r = -EINVAL;
-  if (!addr || !addrlen || (int)*addrlen >= 0) r = do_recv(ss, iov, cnt, &from, flags, &mflags);
+  if (!addr || !addrlen || (int)*addrlen >= 0)
+    r = do_recv(ss, iov, cnt, &from, flags, &mflags);
   shim_sock_unlock(ss);
   if (r >= 0 && addr && addrlen) {
     if (from.sin_family == AF_INET)
@@ -224,7 +238,8 @@ static ssize_t recv_iov(struct shim_sock *ss, const struct iovec *iov, int cnt, 
     else
       *addrlen = 0;
   }
-  if (msg_flags) *msg_flags = mflags;
+  if (msg_flags)
+    *msg_flags = mflags;
   return shim_result(r);
 }
 
@@ -238,14 +253,16 @@ static ssize_t recv_buf(struct shim_sock *ss, void *buf, size_t n, int flags, st
 ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(recv)(fd, buf, n, flags);
+  if (!ss)
+    return REAL(recv)(fd, buf, n, flags);
   return recv_buf(ss, buf, n, flags, NULL, NULL);
 }
 
 ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *len)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(recvfrom)(fd, buf, n, flags, addr, len);
+  if (!ss)
+    return REAL(recvfrom)(fd, buf, n, flags, addr, len);
   return recv_buf(ss, buf, n, flags, addr, len);
 }
 
@@ -253,7 +270,8 @@ ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr, 
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(recvmsg)(fd, msg, flags);
+  if (!ss)
+    return REAL(recvmsg)(fd, msg, flags);
   if (!msg || msg->msg_iovlen > UIO_MAXIOV) {
     shim_sock_unlock(ss);
     return shim_result(msg ? -EMSGSIZE : -EFAULT);
@@ -271,14 +289,16 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 ssize_t read(int fd, void *buf, size_t n)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(read)(fd, buf, n);
+  if (!ss)
+    return REAL(read)(fd, buf, n);
   return recv_buf(ss, buf, n, 0, NULL, NULL);
 }
 
 ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(readv)(fd, iov, cnt);
+  if (!ss)
+    return REAL(readv)(fd, iov, cnt);
   if (cnt < 0 || cnt > UIO_MAXIOV) {
     shim_sock_unlock(ss);
     return shim_result(-EINVAL);
@@ -289,19 +309,22 @@ ssize_t readv(int fd, const struct iovec *iov, int cnt)
 /* The checking variants: glibc's test, then the plain call (ours). */
 ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
-  if (n > buflen) __chk_fail();
+  if (n > buflen)
+    __chk_fail();
   return read(fd, buf, n);
 }
 
 ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 {
-  if (n > buflen) __chk_fail();
+  if (n > buflen)
+    __chk_fail();
   return recv(fd, buf, n, flags);
 }
 
 ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *addr,
                        socklen_t *len)
 {
-  if (n > buflen) __chk_fail();
+  if (n > buflen)
+    __chk_fail();
   return recvfrom(fd, buf, n, flags, addr, len);
 }

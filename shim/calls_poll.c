@@ -36,9 +36,11 @@ struct pollset {
 
 static bool any_ours(const struct pollfd *fds, nfds_t n)
 {
-  if (!shim_fd_any_socks()) return false;
+  if (!shim_fd_any_socks())
+    return false;
   for (nfds_t i = 0; i < n; i++)
-    if (shim_fd_sock(fds[i].fd)) return true;
+    if (shim_fd_sock(fds[i].fd))
+      return true;
   return false;
 }
 
@@ -47,18 +49,22 @@ static int ours_ready(struct pollset *p)
 {
   int ready = 0;
   for (nfds_t i = 0; i < p->n; i++) {
-    if (!p->socks[i]) continue;
+    if (!p->socks[i])
+      continue;
     p->fds[i].revents = shim_sock_revents(p->socks[i], p->fds[i].events);
-    if (p->fds[i].revents) ready++;
+    if (p->fds[i].revents)
+      ready++;
   }
   return ready;
 }
 
 static void set_interest(struct pollset *p, bool on)
 {
-  if (p->registered == on) return;
+  if (p->registered == on)
+    return;
   for (nfds_t i = 0; i < p->n; i++)
-    if (p->socks[i]) shim_sock_interest(p->socks[i], p->fds[i].events, on ? +1 : -1);
+    if (p->socks[i])
+      shim_sock_interest(p->socks[i], p->fds[i].events, on ? +1 : -1);
   p->registered = on;
 }
 
@@ -68,9 +74,11 @@ static int kernel_ready(struct pollset *p)
 {
   int ready = 0;
   for (nfds_t i = 0; i < p->n; i++) {
-    if (p->socks[i]) continue;
+    if (p->socks[i])
+      continue;
     p->fds[i].revents = p->kfds[i].revents;
-    if (p->fds[i].revents) ready++;
+    if (p->fds[i].revents)
+      ready++;
   }
   return ready;
 }
@@ -87,15 +95,18 @@ static int kernel_now(struct pollset *p)
     else
       any = any || p->fds[i].fd >= 0;
   }
-  if (any && REAL(poll)(p->kfds, p->n, 0) < 0) return -errno;
+  if (any && REAL(poll)(p->kfds, p->n, 0) < 0)
+    return -errno;
   return kernel_ready(p);
 }
 
 static struct timespec *time_left(mynet_time deadline, struct timespec *ts)
 {
-  if (deadline == MYNET_TIME_NEVER) return NULL;
+  if (deadline == MYNET_TIME_NEVER)
+    return NULL;
   mynet_time left = deadline - shim_now();
-  if (left < 0) left = 0;
+  if (left < 0)
+    left = 0;
   *ts = (struct timespec){.tv_sec = left / 1000000, .tv_nsec = (long)(left % 1000000) * 1000};
   return ts;
 }
@@ -114,7 +125,8 @@ static int wait_loop(struct pollset *p, mynet_time deadline, const sigset_t *sig
     for (nfds_t i = 0; i < p->n; i++) {
       p->kfds[i] = p->fds[i];
       p->kfds[i].revents = 0;
-      if (p->socks[i]) p->kfds[i] = (struct pollfd){.fd = p->socks[i]->evfd, .events = POLLIN};
+      if (p->socks[i])
+        p->kfds[i] = (struct pollfd){.fd = p->socks[i]->evfd, .events = POLLIN};
     }
     set_interest(p, true);
     struct timespec ts;
@@ -155,11 +167,13 @@ static int poll_mixed(struct pollfd *fds, nfds_t n, mynet_time deadline, const s
   for (nfds_t i = 0; i < n; i++) {
     fds[i].revents = 0;
     p.socks[i] = fds[i].fd >= 0 ? shim_fd_sock(fds[i].fd) : NULL;
-    if (p.socks[i]) shim_sock_ref(p.socks[i]);
+    if (p.socks[i])
+      shim_sock_ref(p.socks[i]);
   }
   int r = wait_loop(&p, deadline, sigmask);
   for (nfds_t i = 0; i < n; i++)
-    if (p.socks[i]) shim_sock_unref(p.socks[i]);
+    if (p.socks[i])
+      shim_sock_unref(p.socks[i]);
   shim_unlock();
   if (n > SMALL) {
     free(p.socks);
@@ -180,7 +194,8 @@ static int deadline_ts(const struct timespec *ts, mynet_time *deadline)
     *deadline = MYNET_TIME_NEVER;
     return 0;
   }
-  if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000) return -EINVAL;
+  if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)
+    return -EINVAL;
   if (ts->tv_sec >= INT64_MAX / 1000000 - 1) {
     *deadline = MYNET_TIME_NEVER;
     return 0;
@@ -202,30 +217,35 @@ static struct pollfd *read_write(struct pollfd *fds)
 int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
   fds = read_write(fds);
-  if (!any_ours(fds, n)) return REAL(poll)(fds, n, timeout);
+  if (!any_ours(fds, n))
+    return REAL(poll)(fds, n, timeout);
   return (int)shim_result(poll_mixed(fds, n, deadline_ms(timeout), NULL));
 }
 
 int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *sigmask)
 {
   fds = read_write(fds);
-  if (!any_ours(fds, n)) return REAL(ppoll)(fds, n, timeout, sigmask);
+  if (!any_ours(fds, n))
+    return REAL(ppoll)(fds, n, timeout, sigmask);
   mynet_time deadline;
   int r = deadline_ts(timeout, &deadline);
-  if (r == 0) r = poll_mixed(fds, n, deadline, sigmask);
+  if (r == 0)
+    r = poll_mixed(fds, n, deadline, sigmask);
   return (int)shim_result(r);
 }
 
 int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
 {
-  if (fdslen / sizeof *fds < n) __chk_fail();
+  if (fdslen / sizeof *fds < n)
+    __chk_fail();
   return poll(fds, n, timeout);
 }
 
 int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *timeout,
                 const sigset_t *sigmask, size_t fdslen)
 {
-  if (fdslen / sizeof *fds < n) __chk_fail();
+  if (fdslen / sizeof *fds < n)
+    __chk_fail();
   return ppoll(fds, n, timeout, sigmask);
 }
 
@@ -249,14 +269,17 @@ static void bit_set(fd_set *set, int fd)
  * last word come back clear. */
 static void bits_clear(fd_set *set, int nfds)
 {
-  if (set) memset(set, 0, (size_t)(nfds + LONG_BITS - 1) / LONG_BITS * sizeof(unsigned long));
+  if (set)
+    memset(set, 0, (size_t)(nfds + LONG_BITS - 1) / LONG_BITS * sizeof(unsigned long));
 }
 
 static bool select_any_ours(int nfds, const fd_set *r, const fd_set *w, const fd_set *e)
 {
-  if (!shim_fd_any_socks()) return false;
+  if (!shim_fd_any_socks())
+    return false;
   for (int fd = 0; fd < nfds; fd++)
-    if ((bit_get(r, fd) || bit_get(w, fd) || bit_get(e, fd)) && shim_fd_sock(fd)) return true;
+    if ((bit_get(r, fd) || bit_get(w, fd) || bit_get(e, fd)) && shim_fd_sock(fd))
+      return true;
   return false;
 }
 
@@ -271,20 +294,24 @@ static int select_mixed(int nfds, fd_set *r, fd_set *w, fd_set *e, mynet_time de
 {
   nfds_t n = 0;
   for (int fd = 0; fd < nfds; fd++)
-    if (bit_get(r, fd) || bit_get(w, fd) || bit_get(e, fd)) n++;
+    if (bit_get(r, fd) || bit_get(w, fd) || bit_get(e, fd))
+      n++;
   struct pollfd small[SMALL];
   struct pollfd *fds = n > SMALL ? malloc(n * sizeof *fds) : small;
-  if (!fds) return -ENOMEM;
+  if (!fds)
+    return -ENOMEM;
   n = 0;
   for (int fd = 0; fd < nfds; fd++) {
     short ev = (short)((bit_get(r, fd) ? POLLIN | POLLRDNORM | POLLRDBAND : 0) |
                        (bit_get(w, fd) ? POLLOUT | POLLWRNORM | POLLWRBAND : 0) |
                        (bit_get(e, fd) ? POLLPRI : 0));
-    if (ev) fds[n++] = (struct pollfd){.fd = fd, .events = ev};
+    if (ev)
+      fds[n++] = (struct pollfd){.fd = fd, .events = ev};
   }
   int ret = poll_mixed(fds, n, deadline, sigmask);
   for (nfds_t i = 0; ret >= 0 && i < n; i++)
-    if (fds[i].revents & POLLNVAL) ret = -EBADF;
+    if (fds[i].revents & POLLNVAL)
+      ret = -EBADF;
   if (ret >= 0) {
     /* events still says which sets each fd was in. */
     ret = 0;
@@ -307,16 +334,19 @@ static int select_mixed(int nfds, fd_set *r, fd_set *w, fd_set *e, mynet_time de
       }
     }
   }
-  if (fds != small) free(fds);
+  if (fds != small)
+    free(fds);
   return ret;
 }
 
 int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *timeout)
 {
-  if (nfds < 0 || !select_any_ours(nfds, r, w, e)) return REAL(select)(nfds, r, w, e, timeout);
+  if (nfds < 0 || !select_any_ours(nfds, r, w, e))
+    return REAL(select)(nfds, r, w, e, timeout);
   mynet_time deadline = MYNET_TIME_NEVER;
   if (timeout) {
-    if (timeout->tv_sec < 0 || timeout->tv_usec < 0) return (int)shim_result(-EINVAL);
+    if (timeout->tv_sec < 0 || timeout->tv_usec < 0)
+      return (int)shim_result(-EINVAL);
     if (timeout->tv_sec < INT64_MAX / 1000000 - 1)
       deadline = shim_now() + (mynet_time)timeout->tv_sec * 1000000 + timeout->tv_usec;
   }
@@ -324,7 +354,8 @@ int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *timeout)
   /* Linux writes the time left back into the timeval. */
   if (timeout && deadline != MYNET_TIME_NEVER) {
     mynet_time left = deadline - shim_now();
-    if (left < 0) left = 0;
+    if (left < 0)
+      left = 0;
     timeout->tv_sec = left / 1000000;
     timeout->tv_usec = left % 1000000;
   }
@@ -339,6 +370,7 @@ int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ti
     return REAL(pselect)(nfds, r, w, e, timeout, sigmask);
   mynet_time deadline;
   int ret = deadline_ts(timeout, &deadline);
-  if (ret == 0) ret = select_mixed(nfds, r, w, e, deadline, sigmask);
+  if (ret == 0)
+    ret = select_mixed(nfds, r, w, e, deadline, sigmask);
   return (int)shim_result(ret);
 }

@@ -27,7 +27,8 @@ int socket(int domain, int type, int protocol)
     shim_lock();
     mynet_sock *s;
     r = mynet_socket(shim_stack(), base, protocol, &s);
-    if (r >= 0) r = shim_sock_open(s, base, type);
+    if (r >= 0)
+      r = shim_sock_open(s, base, type);
     shim_unlock();
   }
   return (int)shim_result(r);
@@ -36,11 +37,14 @@ int socket(int domain, int type, int protocol)
 int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(bind)(fd, addr, len);
+  if (!ss)
+    return REAL(bind)(fd, addr, len);
   struct sockaddr_in sin;
   int r = shim_sock_check(ss);
-  if (r == 0) r = shim_addr_in(addr, len, &sin);
-  if (r == 0) r = mynet_bind(ss->s, &sin);
+  if (r == 0)
+    r = shim_addr_in(addr, len, &sin);
+  if (r == 0)
+    r = mynet_bind(ss->s, &sin);
   shim_sock_unlock(ss);
   return (int)shim_result(r);
 }
@@ -54,15 +58,20 @@ static int do_connect(struct shim_sock *ss, const struct sockaddr *addr, socklen
   /* The stack reads the address by its family, which may be shorter than
    * sockaddr_in (AF_UNSPEC); give it a buffer it can read in full. */
   struct sockaddr_storage copy = {0};
-  if (len > sizeof copy) return -EINVAL;
-  if (len > 0 && !addr) return -EFAULT;
-  if (len > 0) memcpy(&copy, addr, len);
+  if (len > sizeof copy)
+    return -EINVAL;
+  if (len > 0 && !addr)
+    return -EFAULT;
+  if (len > 0)
+    memcpy(&copy, addr, len);
   int r = mynet_connect(ss->s, (const struct sockaddr *)&copy, len);
-  if ((r != -EINPROGRESS && r != -EALREADY) || ss->nonblock) return r;
+  if ((r != -EINPROGRESS && r != -EALREADY) || ss->nonblock)
+    return r;
   mynet_time deadline = shim_deadline_after(ss->sndtimeo);
   while (!(mynet_sock_events(ss->s) & (POLLOUT | POLLERR | POLLHUP))) {
     int w = shim_sock_wait(ss, POLLOUT, deadline);
-    if (w < 0) return w == -ETIMEDOUT ? -EINPROGRESS : w;
+    if (w < 0)
+      return w == -ETIMEDOUT ? -EINPROGRESS : w;
   }
   /* Asking again gives what the kernel's blocking connect returns: 0
    * once the handshake is done, or its error (and the socket becomes
@@ -74,9 +83,11 @@ static int do_connect(struct shim_sock *ss, const struct sockaddr *addr, socklen
 int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(connect)(fd, addr, len);
+  if (!ss)
+    return REAL(connect)(fd, addr, len);
   int r = shim_sock_check(ss);
-  if (r == 0) r = do_connect(ss, addr, len);
+  if (r == 0)
+    r = do_connect(ss, addr, len);
   shim_sock_unlock(ss);
   return (int)shim_result(r);
 }
@@ -84,39 +95,49 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 int listen(int fd, int backlog)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(listen)(fd, backlog);
+  if (!ss)
+    return REAL(listen)(fd, backlog);
   int r = shim_sock_check(ss);
-  if (r == 0) r = mynet_listen(ss->s, backlog);
+  if (r == 0)
+    r = mynet_listen(ss->s, backlog);
   shim_sock_unlock(ss);
   return (int)shim_result(r);
 }
 
 static int do_accept(struct shim_sock *ss, struct sockaddr *addr, socklen_t *len, int flags)
 {
-  if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
-  if (addr && (!len || (int)*len < 0)) return len ? -EINVAL : -EFAULT;
+  if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+    return -EINVAL;
+  if (addr && (!len || (int)*len < 0))
+    return len ? -EINVAL : -EFAULT;
   mynet_time deadline = shim_deadline_after(ss->rcvtimeo);
   mynet_sock *child;
   struct sockaddr_in peer;
   int r;
   for (;;) {
     r = mynet_accept(ss->s, &child, &peer);
-    if (r != -EAGAIN || ss->nonblock) break;
+    if (r != -EAGAIN || ss->nonblock)
+      break;
     r = shim_sock_wait(ss, POLLIN, deadline);
-    if (r < 0) return r == -ETIMEDOUT ? -EAGAIN : r;
+    if (r < 0)
+      return r == -ETIMEDOUT ? -EAGAIN : r;
   }
-  if (r < 0) return r;
+  if (r < 0)
+    return r;
   int fd = shim_sock_open(child, ss->type, flags);
-  if (fd >= 0 && addr) shim_addr_out(&peer, addr, len);
+  if (fd >= 0 && addr)
+    shim_addr_out(&peer, addr, len);
   return fd;
 }
 
 int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(accept4)(fd, addr, len, flags);
+  if (!ss)
+    return REAL(accept4)(fd, addr, len, flags);
   int r = shim_sock_check(ss);
-  if (r == 0) r = do_accept(ss, addr, len, flags);
+  if (r == 0)
+    r = do_accept(ss, addr, len, flags);
   shim_sock_unlock(ss);
   return (int)shim_result(r);
 }
@@ -124,9 +145,11 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(accept)(fd, addr, len);
+  if (!ss)
+    return REAL(accept)(fd, addr, len);
   int r = shim_sock_check(ss);
-  if (r == 0) r = do_accept(ss, addr, len, 0);
+  if (r == 0)
+    r = do_accept(ss, addr, len, 0);
   shim_sock_unlock(ss);
   return (int)shim_result(r);
 }
@@ -134,9 +157,11 @@ int accept(int fd, struct sockaddr *addr, socklen_t *len)
 int shutdown(int fd, int how)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(shutdown)(fd, how);
+  if (!ss)
+    return REAL(shutdown)(fd, how);
   int r = shim_sock_check(ss);
-  if (r == 0) r = mynet_shutdown(ss->s, how);
+  if (r == 0)
+    r = mynet_shutdown(ss->s, how);
   shim_sock_unlock(ss);
   return (int)shim_result(r);
 }
@@ -149,7 +174,8 @@ int close(int fd)
 {
   /* A vfork() child closing fds before exec (closing its own table, the
    * parent's is untouched) must leave the parent's sockets alone. */
-  if (shim_fd_sock(fd) && shim_in_vfork_child()) return REAL(close)(fd);
+  if (shim_fd_sock(fd) && shim_in_vfork_child())
+    return REAL(close)(fd);
   struct shim_sock *ss = shim_sock_lock(fd);
   if (ss) {
     int r = shim_sock_close(fd, ss);
@@ -169,24 +195,30 @@ int close(int fd)
 int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(getsockname)(fd, addr, len);
+  if (!ss)
+    return REAL(getsockname)(fd, addr, len);
   struct sockaddr_in sin;
   int r = shim_sock_check(ss);
-  if (r == 0) r = mynet_getsockname(ss->s, &sin);
+  if (r == 0)
+    r = mynet_getsockname(ss->s, &sin);
   shim_sock_unlock(ss);
-  if (r == 0) r = shim_addr_out(&sin, addr, len);
+  if (r == 0)
+    r = shim_addr_out(&sin, addr, len);
   return (int)shim_result(r);
 }
 
 int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(getpeername)(fd, addr, len);
+  if (!ss)
+    return REAL(getpeername)(fd, addr, len);
   struct sockaddr_in sin;
   int r = shim_sock_check(ss);
-  if (r == 0) r = mynet_getpeername(ss->s, &sin);
+  if (r == 0)
+    r = mynet_getpeername(ss->s, &sin);
   shim_sock_unlock(ss);
-  if (r == 0) r = shim_addr_out(&sin, addr, len);
+  if (r == 0)
+    r = shim_addr_out(&sin, addr, len);
   return (int)shim_result(r);
 }
 
@@ -195,7 +227,8 @@ int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
  * two 64-bit fields; on x86_64 that is struct timeval too. */
 static bool is_timeout_opt(int level, int name, mynet_time **slot, struct shim_sock *ss)
 {
-  if (level != SOL_SOCKET) return false;
+  if (level != SOL_SOCKET)
+    return false;
   switch (name) {
   case SO_RCVTIMEO:
 #if defined(SO_RCVTIMEO_NEW) && SO_RCVTIMEO_NEW != SO_RCVTIMEO
@@ -221,10 +254,13 @@ _Static_assert(sizeof(struct timeval) == 2 * sizeof(int64_t),
 static int set_timeout(mynet_time *slot, const void *val, socklen_t len)
 {
   struct timeval tv;
-  if (len < sizeof tv) return -EINVAL;
-  if (!val) return -EFAULT;
+  if (len < sizeof tv)
+    return -EINVAL;
+  if (!val)
+    return -EFAULT;
   memcpy(&tv, val, sizeof tv);
-  if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return -EDOM;
+  if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+    return -EDOM;
   if (tv.tv_sec < 0)
     *slot = -1;
   else if (tv.tv_sec >= INT64_MAX / 1000000 - 1)
@@ -236,14 +272,17 @@ static int set_timeout(mynet_time *slot, const void *val, socklen_t len)
 
 static int get_timeout(mynet_time t, void *val, socklen_t *len)
 {
-  if (!val || !len) return -EFAULT;
-  if ((int)*len < 0) return -EINVAL;
+  if (!val || !len)
+    return -EFAULT;
+  if ((int)*len < 0)
+    return -EINVAL;
   struct timeval tv = {0};
   if (t > 0) {
     tv.tv_sec = t / 1000000;
     tv.tv_usec = t % 1000000;
   }
-  if (*len > sizeof tv) *len = sizeof tv;
+  if (*len > sizeof tv)
+    *len = sizeof tv;
   memcpy(val, &tv, *len);
   return 0;
 }
@@ -251,7 +290,8 @@ static int get_timeout(mynet_time t, void *val, socklen_t *len)
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(setsockopt)(fd, level, name, val, len);
+  if (!ss)
+    return REAL(setsockopt)(fd, level, name, val, len);
   mynet_time *slot;
   int r = shim_sock_check(ss);
   if (r == 0)
@@ -264,10 +304,12 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
   struct shim_sock *ss = shim_sock_lock(fd);
-  if (!ss) return REAL(getsockopt)(fd, level, name, val, len);
+  if (!ss)
+    return REAL(getsockopt)(fd, level, name, val, len);
   mynet_time *slot;
   int r = shim_sock_check(ss);
-  if (r == 0 && !len) r = -EFAULT;
+  if (r == 0 && !len)
+    r = -EFAULT;
   if (r == 0)
     r = is_timeout_opt(level, name, &slot, ss) ? get_timeout(*slot, val, len)
                                                : mynet_getsockopt(ss->s, level, name, val, len);

@@ -25,24 +25,30 @@ static long nsocks;
 
 static uintptr_t slot_load(int fd)
 {
-  if (fd < 0 || fd >= SHIM_FD_LIMIT) return 0;
+  if (fd < 0 || fd >= SHIM_FD_LIMIT)
+    return 0;
   struct chunk *c = __atomic_load_n(&chunks[fd >> CHUNK_BITS], __ATOMIC_ACQUIRE);
   return c ? __atomic_load_n(&c->slot[fd & (CHUNK_SIZE - 1)], __ATOMIC_ACQUIRE) : 0;
 }
 
 static int slot_store(int fd, uintptr_t v)
 {
-  if (fd < 0 || fd >= SHIM_FD_LIMIT) return -EMFILE;
+  if (fd < 0 || fd >= SHIM_FD_LIMIT)
+    return -EMFILE;
   struct chunk *c = chunks[fd >> CHUNK_BITS];
   if (!c) {
-    if (!v) return 0;
+    if (!v)
+      return 0;
     c = calloc(1, sizeof *c);
-    if (!c) return -ENOMEM;
+    if (!c)
+      return -ENOMEM;
     __atomic_store_n(&chunks[fd >> CHUNK_BITS], c, __ATOMIC_RELEASE);
   }
   uintptr_t old = c->slot[fd & (CHUNK_SIZE - 1)];
-  if (old > SLOT_INTERNAL) __atomic_fetch_sub(&nsocks, 1, __ATOMIC_RELAXED);
-  if (v > SLOT_INTERNAL) __atomic_fetch_add(&nsocks, 1, __ATOMIC_RELAXED);
+  if (old > SLOT_INTERNAL)
+    __atomic_fetch_sub(&nsocks, 1, __ATOMIC_RELAXED);
+  if (v > SLOT_INTERNAL)
+    __atomic_fetch_add(&nsocks, 1, __ATOMIC_RELAXED);
   __atomic_store_n(&c->slot[fd & (CHUNK_SIZE - 1)], v, __ATOMIC_RELEASE);
   return 0;
 }

@@ -15,7 +15,8 @@ void shim_resolve_real(void)
 {
   /* dlsym() does not call any interposed function in glibc 2.36; if some
    * future one did, the nested call must not deadlock on resolve_lock. */
-  if (resolving) return;
+  if (resolving)
+    return;
   int saved = errno;
   resolving = true;
   pthread_mutex_lock(&resolve_lock);
@@ -28,7 +29,8 @@ void shim_resolve_real(void)
 #undef SHIM_RESOLVE_FIXED
 #undef SHIM_RESOLVE_VARIADIC
     /* glibc before 2.28 has no fcntl64; the two are the same call here. */
-    if (!shim_real_fns.fcntl64) shim_real_fns.fcntl64 = shim_real_fns.fcntl;
+    if (!shim_real_fns.fcntl64)
+      shim_real_fns.fcntl64 = shim_real_fns.fcntl;
     __atomic_store_n(&shim_real_resolved, true, __ATOMIC_RELEASE);
   }
   pthread_mutex_unlock(&resolve_lock);

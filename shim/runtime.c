@@ -70,7 +70,8 @@ mynet_time shim_now(void)
 
 mynet_time shim_deadline_after(mynet_time timeout)
 {
-  if (timeout == 0) return MYNET_TIME_NEVER;
+  if (timeout == 0)
+    return MYNET_TIME_NEVER;
   return timeout < 0 ? 0 : shim_now() + timeout;
 }
 
@@ -115,7 +116,8 @@ static void hook_log(void *ctx, int level, const char *msg)
 
 void shim_log(int level, const char *fmt, ...)
 {
-  if (level > rt.cfg.log_level) return;
+  if (level > rt.cfg.log_level)
+    return;
   char msg[512];
   va_list ap;
   va_start(ap, fmt);
@@ -143,14 +145,17 @@ static void hook_frame(void *ctx, int dir, const uint8_t *frame, size_t len, myn
 
 static void arm_timer(mynet_time deadline)
 {
-  if (deadline == rt.armed) return;
+  if (deadline == rt.armed)
+    return;
   struct itimerspec its = {0};
   if (deadline != MYNET_TIME_NEVER) {
-    if (deadline <= 0) deadline = 1; /* a zero it_value would disarm instead */
+    if (deadline <= 0)
+      deadline = 1; /* a zero it_value would disarm instead */
     its.it_value.tv_sec = deadline / 1000000;
     its.it_value.tv_nsec = (long)(deadline % 1000000) * 1000;
   }
-  if (timerfd_settime(rt.timerfd, TFD_TIMER_ABSTIME, &its, NULL) == 0) rt.armed = deadline;
+  if (timerfd_settime(rt.timerfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+    rt.armed = deadline;
 }
 
 /* Runs what is due now (loopback deliveries, timers) and arms the timerfd
@@ -174,13 +179,15 @@ void shim_lock(void)
 {
   pthread_mutex_lock(&rt.lock);
   inside = true;
-  if (rt.st) mynet_stack_set_now(rt.st, shim_now());
+  if (rt.st)
+    mynet_stack_set_now(rt.st, shim_now());
 }
 
 void shim_unlock(void)
 {
   int saved = errno;
-  if (rt.st) drive_due();
+  if (rt.st)
+    drive_due();
   shim_sock_flush();
   inside = false;
   pthread_mutex_unlock(&rt.lock);
@@ -256,7 +263,8 @@ static void load_config(void)
 static uint64_t random_seed(void)
 {
   uint64_t seed;
-  if (getrandom(&seed, sizeof seed, 0) == (ssize_t)sizeof seed) return seed;
+  if (getrandom(&seed, sizeof seed, 0) == (ssize_t)sizeof seed)
+    return seed;
   /* No getrandom (old kernel, seccomp): still different per process. */
   return (uint64_t)shim_now() * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
 }
@@ -298,7 +306,8 @@ static int start_failed(void)
 static int start_locked(void)
 {
   pthread_once(&rt.config_once, load_config);
-  if (rt.config_rc < 0) return start_failed();
+  if (rt.config_rc < 0)
+    return start_failed();
 
   if (rt.cfg.log_file[0]) {
     int fd = open_internal(rt.cfg.log_file, O_APPEND);
@@ -313,7 +322,8 @@ static int start_locked(void)
     int fd = open_internal(rt.cfg.pcap, O_TRUNC);
     uint8_t hdr[MYNET_PCAP_FILE_HDR_LEN];
     mynet_pcap_file_header(hdr, PCAP_SNAPLEN);
-    if (fd >= 0 && REAL(write)(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr) fd = -errno;
+    if (fd >= 0 && REAL(write)(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr)
+      fd = -errno;
     if (fd < 0) {
       snprintf(rt.err, sizeof rt.err, "MYNET_PCAP: cannot write '%s': %s", rt.cfg.pcap,
                strerror(-fd));
@@ -343,7 +353,8 @@ static int start_locked(void)
     snprintf(rt.err, sizeof rt.err, "cannot create the stack: %s", strerror(-r));
     return start_failed();
   }
-  if (mynet_stack_configure(rt.st, &rt.cfg, rt.err, sizeof rt.err) < 0) return start_failed();
+  if (mynet_stack_configure(rt.st, &rt.cfg, rt.err, sizeof rt.err) < 0)
+    return start_failed();
 
   rt.nrx = mynet_stack_rx_fds(rt.st, rt.rx_fds, MAX_RX_FDS);
   if (rt.nrx < 0 || rt.nrx > MAX_RX_FDS) {
@@ -380,12 +391,15 @@ int shim_start(void)
   int state = __atomic_load_n(&rt.state, __ATOMIC_ACQUIRE);
   if (state == RT_IDLE) {
     shim_lock();
-    if (rt.state == RT_IDLE) start_locked();
+    if (rt.state == RT_IDLE)
+      start_locked();
     shim_unlock();
     state = __atomic_load_n(&rt.state, __ATOMIC_ACQUIRE);
   }
-  if (state == RT_RUNNING) return 0;
-  if (!__atomic_exchange_n(&rt.reported, 1, __ATOMIC_ACQ_REL)) log_line(STDERR_FILENO, rt.err);
+  if (state == RT_RUNNING)
+    return 0;
+  if (!__atomic_exchange_n(&rt.reported, 1, __ATOMIC_ACQ_REL))
+    log_line(STDERR_FILENO, rt.err);
   return -EAFNOSUPPORT;
 }
 
@@ -407,7 +421,8 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
   pthread_mutex_init(&rt.lock, NULL);
-  if (rt.state != RT_RUNNING) return;
+  if (rt.state != RT_RUNNING)
+    return;
   rt.st = NULL;
   shim_sock_forked();
   snprintf(rt.err, sizeof rt.err,
@@ -432,7 +447,8 @@ __attribute__((constructor)) static void shim_init(void)
  * touches freed memory. */
 __attribute__((destructor)) static void shim_fini(void)
 {
-  if (__atomic_load_n(&rt.state, __ATOMIC_ACQUIRE) != RT_RUNNING || getpid() != rt.pid) return;
+  if (__atomic_load_n(&rt.state, __ATOMIC_ACQUIRE) != RT_RUNNING || getpid() != rt.pid)
+    return;
   shim_lock();
   shim_sock_release_all();
   mynet_time end = shim_now() + rt.cfg.linger;
@@ -442,9 +458,11 @@ __attribute__((destructor)) static void shim_fini(void)
   for (;;) {
     mynet_time now = shim_now();
     mynet_stack_poll(rt.st, now);
-    if (!mynet_stack_lingering(rt.st) || now >= end) break;
+    if (!mynet_stack_lingering(rt.st) || now >= end)
+      break;
     mynet_time until = mynet_stack_deadline(rt.st);
-    if (until > end) until = end;
+    if (until > end)
+      until = end;
     mynet_time wait = until > now ? until - now : 0;
     struct timespec ts = {.tv_sec = wait / 1000000, .tv_nsec = (long)(wait % 1000000) * 1000};
     shim_unlock();

@@ -29,18 +29,21 @@ void shim_sock_ref(struct shim_sock *ss)
 
 void shim_sock_unref(struct shim_sock *ss)
 {
-  if (--ss->refs > 0) return;
+  if (--ss->refs > 0)
+    return;
   if (ss->evfd >= 0) { /* the private copy kept after close */
     shim_fd_forget(ss->evfd);
     REAL(close)(ss->evfd);
   }
-  if (!ss->forked) mynet_sock_unref(ss->s);
+  if (!ss->forked)
+    mynet_sock_unref(ss->s);
   free(ss);
 }
 
 int shim_sock_check(const struct shim_sock *ss)
 {
-  if (ss->forked) return -ENOTSUP;
+  if (ss->forked)
+    return -ENOTSUP;
   return ss->closed ? -EBADF : 0;
 }
 
@@ -48,27 +51,33 @@ int shim_sock_check(const struct shim_sock *ss)
  * threads that wait on it (see sock.h), with a syscall only on a change. */
 static void refresh(struct shim_sock *ss)
 {
-  if (ss->evfd < 0 || ss->forked) return;
+  if (ss->evfd < 0 || ss->forked)
+    return;
   bool want;
   if (ss->closed) {
     want = true; /* wake whoever still waits, to see EBADF */
   } else {
     unsigned mask = POLLERR | POLLHUP;
-    if (ss->waiters_out) mask |= POLLOUT;
-    if (ss->waiters_in || !ss->waiters_out) mask |= POLLIN | POLLRDHUP;
+    if (ss->waiters_out)
+      mask |= POLLOUT;
+    if (ss->waiters_in || !ss->waiters_out)
+      mask |= POLLIN | POLLRDHUP;
     want = (mynet_sock_events(ss->s) & mask) != 0;
   }
-  if (want == ss->level) return;
+  if (want == ss->level)
+    return;
   uint64_t v = 1;
   /* Never blocks: the eventfd is non-blocking, and its count is 0 or 1. */
   ssize_t r = want ? REAL(write)(ss->evfd, &v, sizeof v) : REAL(read)(ss->evfd, &v, sizeof v);
-  if (r == (ssize_t)sizeof v || (!want && errno == EAGAIN)) ss->level = want;
+  if (r == (ssize_t)sizeof v || (!want && errno == EAGAIN))
+    ss->level = want;
 }
 
 static void notify(void *ctx, mynet_sock *s)
 {
   struct shim_sock *ss = ctx;
-  if (ss->dirty) return;
+  if (ss->dirty)
+    return;
   ss->dirty = true;
   shim_sock_ref(ss);
   ss->next_dirty = dirty_head;
@@ -89,7 +98,8 @@ void shim_sock_flush(void)
 struct shim_sock *shim_sock_lock(int fd)
 {
   /* Lock-free first look: the program's own fds never take the lock. */
-  if (!shim_fd_sock(fd) || shim_inside()) return NULL;
+  if (!shim_fd_sock(fd) || shim_inside())
+    return NULL;
   shim_lock();
   struct shim_sock *ss = shim_fd_sock(fd);
   if (!ss) { /* closed by another thread meanwhile */
@@ -168,17 +178,22 @@ int shim_sock_close(int fd, struct shim_sock *ss)
 
 void shim_sock_interest(struct shim_sock *ss, short events, int delta)
 {
-  if (events & IN_EVENTS) ss->waiters_in += delta;
-  if (events & OUT_EVENTS) ss->waiters_out += delta;
+  if (events & IN_EVENTS)
+    ss->waiters_in += delta;
+  if (events & OUT_EVENTS)
+    ss->waiters_out += delta;
   refresh(ss);
 }
 
 short shim_sock_revents(const struct shim_sock *ss, short events)
 {
-  if (ss->closed || ss->forked) return POLLNVAL;
+  if (ss->closed || ss->forked)
+    return POLLNVAL;
   unsigned ev = mynet_sock_events(ss->s);
-  if (ev & POLLIN) ev |= POLLRDNORM;
-  if (ev & POLLOUT) ev |= POLLWRNORM;
+  if (ev & POLLIN)
+    ev |= POLLRDNORM;
+  if (ev & POLLOUT)
+    ev |= POLLWRNORM;
   return (short)(ev & ((unsigned short)events | POLLERR | POLLHUP));
 }
 
@@ -189,13 +204,15 @@ short shim_sock_revents(const struct shim_sock *ss, short events)
 int shim_sock_wait(struct shim_sock *ss, unsigned events, mynet_time deadline)
 {
   int r = shim_sock_check(ss);
-  if (r < 0) return r;
+  if (r < 0)
+    return r;
   shim_sock_interest(ss, (short)events, +1);
   struct pollfd pfd = {.fd = ss->evfd, .events = POLLIN};
   struct timespec ts, *tp = NULL;
   if (deadline != MYNET_TIME_NEVER) {
     mynet_time left = deadline - shim_now();
-    if (left < 0) left = 0;
+    if (left < 0)
+      left = 0;
     ts = (struct timespec){.tv_sec = left / 1000000, .tv_nsec = (long)(left % 1000000) * 1000};
     tp = &ts;
   }
@@ -204,10 +221,13 @@ int shim_sock_wait(struct shim_sock *ss, unsigned events, mynet_time deadline)
   int err = errno;
   shim_lock();
   shim_sock_interest(ss, (short)events, -1);
-  if (n < 0) return -err; /* EINTR: signals interrupt blocking calls, as on the kernel */
+  if (n < 0)
+    return -err; /* EINTR: signals interrupt blocking calls, as on the kernel */
   r = shim_sock_check(ss);
-  if (r < 0) return r;
-  if (n == 0 && deadline != MYNET_TIME_NEVER && shim_now() >= deadline) return -ETIMEDOUT;
+  if (r < 0)
+    return r;
+  if (n == 0 && deadline != MYNET_TIME_NEVER && shim_now() >= deadline)
+    return -ETIMEDOUT;
   return 0;
 }
 
@@ -215,7 +235,8 @@ void shim_sock_release_all(void)
 {
   struct shim_sock *ss;
   for (int fd = 0; (ss = shim_fd_next_sock(&fd)) != NULL; fd++) {
-    if (ss->closed || ss->forked) continue;
+    if (ss->closed || ss->forked)
+      continue;
     mynet_sock_set_notify(ss->s, NULL, NULL);
     mynet_close(ss->s);
     ss->closed = true;

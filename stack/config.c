@@ -95,7 +95,8 @@ int mynet_parse_cidr(const char *s, uint32_t *addr, uint8_t *prefix)
   memcpy(ip, s, (size_t)(slash - s));
   ip[slash - s] = 0;
   unsigned long n;
-  if (mynet_parse_ipv4(ip, addr) < 0 || parse_uint_span(slash + 1, slash + strlen(slash), 32, &n) < 0)
+  if (mynet_parse_ipv4(ip, addr) < 0 ||
+      parse_uint_span(slash + 1, slash + strlen(slash), 32, &n) < 0)
     return -EINVAL;
   *prefix = (uint8_t)n;
   return 0;
@@ -107,8 +108,7 @@ int mynet_parse_mac(const char *s, uint8_t mac[6])
     return -EINVAL;
   for (int i = 0; i < 6; i++) {
     const char *p = s + i * 3;
-    if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
-        (i < 5 && p[2] != ':'))
+    if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) || (i < 5 && p[2] != ':'))
       return -EINVAL;
     char hex[3] = {p[0], p[1], 0};
     mac[i] = (uint8_t)strtoul(hex, NULL, 16);
@@ -297,8 +297,8 @@ int mynet_config_set(struct mynet_config *c, const char *name, const char *value
                   "MYNET_ADDR: expected A.B.C.D/N, a unicast host address with a prefix length "
                   "of 1 to 32, got '%s'",
                   value);
-    if (prefix < 31 && ((a & ~mn_prefix_mask(prefix)) == 0 ||
-                        (a | mn_prefix_mask(prefix)) == 0xffffffffu))
+    if (prefix < 31 &&
+        ((a & ~mn_prefix_mask(prefix)) == 0 || (a | mn_prefix_mask(prefix)) == 0xffffffffu))
       return fail(err, errlen,
                   "MYNET_ADDR: '%s' is the network or broadcast address of its subnet; expected a "
                   "host address A.B.C.D/N",
@@ -368,7 +368,7 @@ int mynet_config_set(struct mynet_config *c, const char *name, const char *value
 /* Variables that only the tools read; the library passes over them. */
 static bool tool_variable(const char *name, size_t len)
 {
-  static const char *const names[] = {"MYNET_LIB", "MYNET_BUILD_DIR", "MYNET_SOURCE_DIR",
+  static const char *const names[] = {"MYNET_LIB",   "MYNET_BUILD_DIR", "MYNET_SOURCE_DIR",
                                       "MYNET_NETNS", "MYNET_E2E_STACK", "MYNET_E2E_TIMEOUT"};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
     if (strlen(names[i]) == len && strncmp(names[i], name, len) == 0)

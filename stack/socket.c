@@ -103,7 +103,10 @@ int mynet_socket(mynet_stack *st, int type, int protocol, mynet_sock **out)
   }
 }
 
-void mynet_sock_ref(mynet_sock *s) { s->refs++; }
+void mynet_sock_ref(mynet_sock *s)
+{
+  s->refs++;
+}
 
 void mynet_sock_unref(mynet_sock *s)
 {
@@ -200,8 +203,8 @@ ssize_t mynet_sendmsg(mynet_sock *s, const struct iovec *iov, int iovcnt,
   return s->ops->sendmsg(s, iov, iovcnt, to, flags);
 }
 
-ssize_t mynet_recvmsg(mynet_sock *s, const struct iovec *iov, int iovcnt,
-                      struct sockaddr_in *from, int flags, int *msg_flags)
+ssize_t mynet_recvmsg(mynet_sock *s, const struct iovec *iov, int iovcnt, struct sockaddr_in *from,
+                      int flags, int *msg_flags)
 {
   int dummy;
   if (!msg_flags)
@@ -439,7 +442,10 @@ int mynet_getsockopt(mynet_sock *s, int level, int name, void *val, socklen_t *l
   return -ENOPROTOOPT;
 }
 
-unsigned mynet_sock_events(const mynet_sock *s) { return s->ops->events(s); }
+unsigned mynet_sock_events(const mynet_sock *s)
+{
+  return s->ops->events(s);
+}
 
 void mynet_sock_set_notify(mynet_sock *s, mynet_notify_fn fn, void *ctx)
 {
@@ -447,6 +453,12 @@ void mynet_sock_set_notify(mynet_sock *s, mynet_notify_fn fn, void *ctx)
   s->notify_ctx = ctx;
 }
 
-int mynet_sock_type(const mynet_sock *s) { return s->type; }
+int mynet_sock_type(const mynet_sock *s)
+{
+  return s->type;
+}
 
-int mynet_sock_pending(const mynet_sock *s) { return s->ops->pending(s); }
+int mynet_sock_pending(const mynet_sock *s)
+{
+  return s->ops->pending(s);
+}

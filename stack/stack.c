@@ -74,7 +74,10 @@ size_t mn_stack_free_report(mynet_stack *st)
   return leaked;
 }
 
-void mynet_stack_free(mynet_stack *st) { mn_stack_free_report(st); }
+void mynet_stack_free(mynet_stack *st)
+{
+  mn_stack_free_report(st);
+}
 
 void mynet_stack_set_now(mynet_stack *st, mynet_time now)
 {
@@ -82,7 +85,10 @@ void mynet_stack_set_now(mynet_stack *st, mynet_time now)
     st->now = now;
 }
 
-mynet_time mynet_stack_now(const mynet_stack *st) { return st->now; }
+mynet_time mynet_stack_now(const mynet_stack *st)
+{
+  return st->now;
+}
 
 int mynet_stack_poll(mynet_stack *st, mynet_time now)
 {
@@ -155,7 +161,10 @@ int64_t mynet_stack_counter(const mynet_stack *st, const char *name)
   return -1;
 }
 
-int mn_log_level(const struct mynet_stack *st) { return st->hooks.log ? st->hooks.log_level : -1; }
+int mn_log_level(const struct mynet_stack *st)
+{
+  return st->hooks.log ? st->hooks.log_level : -1;
+}
 
 void mn_log_emit(const struct mynet_stack *st, int level, const char *fmt, ...)
 {

@@ -31,8 +31,8 @@ struct mn_pbuf {
   uint32_t len;  /* valid bytes */
   uint32_t cap;  /* bytes in buf[] */
   /* Metadata the receive path records for the layers above. */
-  mynet_time when;    /* arrival time, or release time in a delay queue */
-  uint32_t src, dst;  /* IPv4 addresses, host order */
+  mynet_time when;   /* arrival time, or release time in a delay queue */
+  uint32_t src, dst; /* IPv4 addresses, host order */
   uint16_t sport, dport;
   int ifindex;
   bool link_bcast; /* arrived as a link-layer broadcast or multicast */
@@ -60,7 +60,10 @@ void mn_pbuf_free(struct mn_pbuf *p);
 /* A copy with the same metadata and MN_PBUF_HEADROOM in front. */
 struct mn_pbuf *mn_pbuf_clone(const struct mn_pbuf *p);
 
-static inline size_t mn_pbuf_headroom(const struct mn_pbuf *p) { return (size_t)(p->data - p->buf); }
+static inline size_t mn_pbuf_headroom(const struct mn_pbuf *p)
+{
+  return (size_t)(p->data - p->buf);
+}
 static inline size_t mn_pbuf_tailroom(const struct mn_pbuf *p)
 {
   return p->cap - mn_pbuf_headroom(p) - p->len;

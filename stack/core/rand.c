@@ -14,7 +14,10 @@ void mn_rand_seed(struct mn_rand *r, uint64_t seed)
     r->s[i] = splitmix64(&seed);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k)
+{
+  return (x << k) | (x >> (64 - k));
+}
 
 uint64_t mn_rand_next(struct mn_rand *r)
 {

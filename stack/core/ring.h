@@ -18,7 +18,10 @@ struct mn_ring {
 /* Set the capacity; only while empty.  0 or -ENOMEM. */
 int mn_ring_init(struct mn_ring *r, size_t cap);
 void mn_ring_free(struct mn_ring *r);
-static inline size_t mn_ring_space(const struct mn_ring *r) { return r->cap - r->len; }
+static inline size_t mn_ring_space(const struct mn_ring *r)
+{
+  return r->cap - r->len;
+}
 /* Append up to n bytes; returns how many fitted. */
 size_t mn_ring_write(struct mn_ring *r, const void *src, size_t n);
 /* Write n bytes at offset off from head without changing len (off + n <=

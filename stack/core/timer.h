@@ -16,8 +16,8 @@ typedef void (*mn_timer_fn)(struct mn_timer *t, mynet_time now);
 
 struct mn_timer {
   mynet_time when;
-  uint64_t seq;   /* arming order */
-  size_t slot;    /* index in the heap + 1; 0 = not armed */
+  uint64_t seq; /* arming order */
+  size_t slot;  /* index in the heap + 1; 0 = not armed */
   mn_timer_fn fn;
 };
 
@@ -37,7 +37,10 @@ static inline void mn_timer_init(struct mn_timer *t, mn_timer_fn fn)
   t->slot = 0;
   t->fn = fn;
 }
-static inline bool mn_timer_armed(const struct mn_timer *t) { return t->slot != 0; }
+static inline bool mn_timer_armed(const struct mn_timer *t)
+{
+  return t->slot != 0;
+}
 
 /* (Re)arm t to fire at `when`.  Returns -ENOMEM if the heap cannot grow. */
 int mn_timer_arm(struct mn_timer_heap *h, struct mn_timer *t, mynet_time when);

@@ -35,7 +35,10 @@ static mynet_time lo_deadline(const struct mn_device *d)
   return ((const struct loopback *)d)->q.count ? 0 : MYNET_TIME_NEVER;
 }
 
-static int lo_fd(const struct mn_device *d) { return -1; }
+static int lo_fd(const struct mn_device *d)
+{
+  return -1;
+}
 
 static void lo_destroy(struct mn_device *d)
 {

@@ -58,9 +58,15 @@ static struct mn_pbuf *tap_receive(struct mn_device *d, struct mn_pool *pool, my
   return p;
 }
 
-static mynet_time tap_deadline(const struct mn_device *d) { return MYNET_TIME_NEVER; }
+static mynet_time tap_deadline(const struct mn_device *d)
+{
+  return MYNET_TIME_NEVER;
+}
 
-static int tap_fd(const struct mn_device *d) { return ((const struct tap *)d)->fd; }
+static int tap_fd(const struct mn_device *d)
+{
+  return ((const struct tap *)d)->fd;
+}
 
 static void tap_destroy(struct mn_device *d)
 {

@@ -34,8 +34,8 @@ int mn_icmp_unreach_errno(uint8_t type, uint8_t code)
     return EMSGSIZE;
   case 5: /* source route failed */
     return EOPNOTSUPP;
-  case 6: /* destination network unknown */
-  case 8: /* source host isolated */
+  case 6:  /* destination network unknown */
+  case 8:  /* source host isolated */
   case 11: /* network unreachable for TOS */
     return ENETUNREACH;
   case 9:  /* network administratively prohibited */

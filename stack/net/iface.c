@@ -12,8 +12,8 @@
 #include <errno.h>
 #include <string.h>
 
-int mn_iface_add(struct mynet_stack *st, struct mn_device *dev, const uint8_t mac[6],
-                 uint32_t addr, uint8_t prefix, bool loopback)
+int mn_iface_add(struct mynet_stack *st, struct mn_device *dev, const uint8_t mac[6], uint32_t addr,
+                 uint8_t prefix, bool loopback)
 {
   if (st->n_ifaces >= MN_MAX_IFACES) {
     dev->ops->destroy(dev);
@@ -107,8 +107,8 @@ void mn_eth_input(struct mynet_stack *st, struct mn_iface *ifc, struct mn_pbuf *
   }
 }
 
-int mn_eth_output(struct mynet_stack *st, struct mn_iface *ifc, const uint8_t dst[6],
-                  uint16_t type, struct mn_pbuf *p)
+int mn_eth_output(struct mynet_stack *st, struct mn_iface *ifc, const uint8_t dst[6], uint16_t type,
+                  struct mn_pbuf *p)
 {
   uint8_t *h = mn_pbuf_push(p, MN_ETH_HDR_LEN);
   if (!h) {

@@ -23,8 +23,8 @@ struct mn_iface {
 };
 
 /* Takes ownership of dev.  Returns the new index or a negative errno. */
-int mn_iface_add(struct mynet_stack *st, struct mn_device *dev, const uint8_t mac[6],
-                 uint32_t addr, uint8_t prefix, bool loopback);
+int mn_iface_add(struct mynet_stack *st, struct mn_device *dev, const uint8_t mac[6], uint32_t addr,
+                 uint8_t prefix, bool loopback);
 struct mn_iface *mn_iface_get(struct mynet_stack *st, int index);
 /* The interface that owns addr, or NULL. */
 struct mn_iface *mn_iface_by_addr(struct mynet_stack *st, uint32_t addr);
@@ -33,7 +33,7 @@ struct mn_iface *mn_iface_by_addr(struct mynet_stack *st, uint32_t addr);
 void mn_eth_input(struct mynet_stack *st, struct mn_iface *ifc, struct mn_pbuf *p);
 /* Prepend the Ethernet header and hand the frame to the device;
  * consumes p. */
-int mn_eth_output(struct mynet_stack *st, struct mn_iface *ifc, const uint8_t dst[6],
-                  uint16_t type, struct mn_pbuf *p);
+int mn_eth_output(struct mynet_stack *st, struct mn_iface *ifc, const uint8_t dst[6], uint16_t type,
+                  struct mn_pbuf *p);
 
 #endif

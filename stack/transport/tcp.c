@@ -42,8 +42,8 @@ void mn_tcp_set_state(struct mn_tcp_sock *tp, enum mn_tcp_state s)
 
 /* ---- tables ---- */
 
-static size_t bucket(const struct mn_tcp_table *ts, uint32_t laddr, uint16_t lport,
-                     uint32_t raddr, uint16_t rport)
+static size_t bucket(const struct mn_tcp_table *ts, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                     uint16_t rport)
 {
   uint64_t k = ((uint64_t)raddr << 32 | (uint64_t)rport << 16 | lport) ^ ((uint64_t)laddr << 7);
   k ^= ts->secret[0];
@@ -144,7 +144,10 @@ int mn_tcp_init(struct mynet_stack *st)
   return 0;
 }
 
-void mn_tcp_set_loss_probes(struct mynet_stack *st, bool on) { st->tcp->loss_probes = on; }
+void mn_tcp_set_loss_probes(struct mynet_stack *st, bool on)
+{
+  st->tcp->loss_probes = on;
+}
 
 void mn_tcp_destroy(struct mynet_stack *st)
 {
@@ -169,7 +172,10 @@ bool mn_tcp_lingering(const struct mynet_stack *st)
   return false;
 }
 
-static bool overlaps(uint32_t a, uint32_t b) { return a == 0 || b == 0 || a == b; }
+static bool overlaps(uint32_t a, uint32_t b)
+{
+  return a == 0 || b == 0 || a == b;
+}
 
 /* May tp take (addr, port)?  The kernel's rules: SO_REUSEADDR on both
  * lets sockets share a port unless one listens; SO_REUSEPORT on both
@@ -188,8 +194,8 @@ static bool port_conflict(struct mynet_stack *st, const struct mn_tcp_sock *self
       continue;
     if (self->sk.reuseport && s->reuseport)
       continue;
-    if (self->sk.reuseaddr && (o->state == MN_TCPS_TIME_WAIT ||
-                               (s->reuseaddr && o->state != MN_TCPS_LISTEN)))
+    if (self->sk.reuseaddr &&
+        (o->state == MN_TCPS_TIME_WAIT || (s->reuseaddr && o->state != MN_TCPS_LISTEN)))
       continue;
     return true;
   }
@@ -743,8 +749,7 @@ static unsigned tcp_events(const struct mynet_sock *s)
     /* Writable when a third of the buffer is free, as sk_stream_wspace
      * >= sk_stream_min_wspace; after SHUT_WR a write fails at once, which
      * also counts as writable. */
-    if (tp->snd_shut || closed || mn_ring_space(&tp->snd) >= tp->snd.cap / 3 ||
-        tp->snd.cap == 0)
+    if (tp->snd_shut || closed || mn_ring_space(&tp->snd) >= tp->snd.cap / 3 || tp->snd.cap == 0)
       ev |= POLLOUT | POLLWRNORM;
   }
   if (s->so_error)
@@ -770,8 +775,7 @@ static int get_int(const void *val, socklen_t len, int *out)
   return 0;
 }
 
-static int tcp_setsockopt(struct mynet_sock *s, int level, int name, const void *val,
-                          socklen_t len)
+static int tcp_setsockopt(struct mynet_sock *s, int level, int name, const void *val, socklen_t len)
 {
   struct mn_tcp_sock *tp = tcp_of(s);
   int v = 0;
@@ -909,9 +913,10 @@ static int tcp_getsockopt(struct mynet_sock *s, int level, int name, void *val, 
   case TCP_USER_TIMEOUT:
     return put_int(val, len, (int)(tp->user_timeout / 1000));
   case TCP_MAXSEG:
-    return put_int(val, len, MN_TCPS_HAVE_ESTABLISHED(tp->state) ? tp->mss
-                             : tp->user_mss_set                    ? tp->user_mss
-                                                                   : MN_TCP_DEFAULT_MSS);
+    return put_int(val, len,
+                   MN_TCPS_HAVE_ESTABLISHED(tp->state) ? tp->mss
+                   : tp->user_mss_set                  ? tp->user_mss
+                                                       : MN_TCP_DEFAULT_MSS);
   case TCP_QUICKACK:
     return put_int(val, len, !tp->pingpong);
   case TCP_CONGESTION: {

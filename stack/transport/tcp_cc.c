@@ -29,7 +29,10 @@ static uint32_t flight_half(const struct mn_tcp_sock *tp)
   return half > 2u * tp->mss ? half : 2u * tp->mss;
 }
 
-static void reno_init(struct mn_tcp_sock *tp) { tp->cubic.cwnd_frac = 0; }
+static void reno_init(struct mn_tcp_sock *tp)
+{
+  tp->cubic.cwnd_frac = 0;
+}
 
 static void reno_on_ack(struct mn_tcp_sock *tp, uint32_t acked, mynet_time now)
 {
@@ -47,7 +50,10 @@ static void reno_on_ack(struct mn_tcp_sock *tp, uint32_t acked, mynet_time now)
   }
 }
 
-static uint32_t reno_ssthresh(struct mn_tcp_sock *tp, mynet_time now) { return flight_half(tp); }
+static uint32_t reno_ssthresh(struct mn_tcp_sock *tp, mynet_time now)
+{
+  return flight_half(tp);
+}
 
 const struct mn_tcp_cc_ops mn_tcp_cc_reno = {
     .name = "reno",

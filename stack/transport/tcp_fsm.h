@@ -23,7 +23,7 @@ enum mn_tcp_state {
 /* Our FIN has been acknowledged: nothing of ours is left to send. */
 #define MN_TCPS_FIN_ACKED(s) ((s) == MN_TCPS_FIN_WAIT_2 || (s) == MN_TCPS_TIME_WAIT)
 #define MN_TCPS_HAVE_RCVD_FIN(s)                                                                   \
-  ((s) == MN_TCPS_CLOSE_WAIT || (s) == MN_TCPS_CLOSING || (s) == MN_TCPS_LAST_ACK ||             \
+  ((s) == MN_TCPS_CLOSE_WAIT || (s) == MN_TCPS_CLOSING || (s) == MN_TCPS_LAST_ACK ||               \
    (s) == MN_TCPS_TIME_WAIT)
 
 const char *mn_tcp_state_name(enum mn_tcp_state s);

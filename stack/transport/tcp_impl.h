@@ -18,12 +18,12 @@
 
 /* Linux's constants where the RFCs leave a choice, so behaviour compares
  * one to one with the kernel. */
-#define MN_TCP_RTO_MIN MYNET_MS(200)   /* RFC 6298 says 1 s; Linux uses 200 ms */
+#define MN_TCP_RTO_MIN MYNET_MS(200) /* RFC 6298 says 1 s; Linux uses 200 ms */
 #define MN_TCP_RTO_MAX MYNET_SEC(120)
-#define MN_TCP_RTO_INIT MYNET_SEC(1)   /* RFC 6298 2.1 */
+#define MN_TCP_RTO_INIT MYNET_SEC(1)     /* RFC 6298 2.1 */
 #define MN_TCP_RTO_FALLBACK MYNET_SEC(3) /* RFC 6298 5.7: after a lost SYN */
-#define MN_TCP_DELACK MYNET_MS(40)     /* Linux's minimum delayed-ACK time */
-#define MN_TCP_MSL MYNET_SEC(30)       /* TIME_WAIT lasts 2*MSL = 60 s, as on Linux */
+#define MN_TCP_DELACK MYNET_MS(40)       /* Linux's minimum delayed-ACK time */
+#define MN_TCP_MSL MYNET_SEC(30)         /* TIME_WAIT lasts 2*MSL = 60 s, as on Linux */
 #define MN_TCP_FIN_TIMEOUT MYNET_SEC(60) /* orphaned FIN_WAIT_2 */
 #define MN_TCP_SYN_RETRIES 6
 #define MN_TCP_SYNACK_RETRIES 5
@@ -32,9 +32,9 @@
 #define MN_TCP_KEEPIDLE MYNET_SEC(7200)
 #define MN_TCP_KEEPINTVL MYNET_SEC(75)
 #define MN_TCP_KEEPCNT 9
-#define MN_TCP_DEFAULT_MSS 536 /* RFC 9293 3.7.1 without an MSS option */
+#define MN_TCP_DEFAULT_MSS 536   /* RFC 9293 3.7.1 without an MSS option */
 #define MN_TCP_INIT_CWND_SEGS 10 /* RFC 6928 */
-#define MN_TCP_WSCALE 7           /* what Linux offers by default */
+#define MN_TCP_WSCALE 7          /* what Linux offers by default */
 #define MN_TCP_MAX_TIME_WAIT 4096
 #define MN_TCP_CHALLENGE_ACK_PER_SEC 1000 /* RFC 5961 10 */
 #define MN_TCP_DUPTHRESH 3
@@ -52,8 +52,8 @@ struct mn_tcp_sock {
   struct mynet_sock sk;
   enum mn_tcp_state state;
   enum mn_tcp_connect_state ss;
-  bool hashed;         /* in the connection or listener table */
-  bool proto_ref;      /* the protocol's reference on sk is held */
+  bool hashed;               /* in the connection or listener table */
+  bool proto_ref;            /* the protocol's reference on sk is held */
   struct mn_tcp_sock *hnext; /* connection hash chain, or listener list */
 
   /* Passive open: the listener, and its queues of children. */
@@ -68,11 +68,11 @@ struct mn_tcp_sock {
   uint32_t snd_wnd, snd_wl1, snd_wl2, max_sndwnd;
   uint8_t snd_wscale, rcv_wscale;
   bool ws_ok, ts_ok, sack_ok;
-  uint16_t peer_mss; /* from the peer's SYN */
-  uint16_t mss;      /* payload bytes per segment we send, options excluded */
-  uint16_t adv_mss;  /* what we advertise */
-  struct mn_ring snd;   /* bytes from snd_una on, sent or not */
-  bool fin_queued;      /* the application is done sending */
+  uint16_t peer_mss;  /* from the peer's SYN */
+  uint16_t mss;       /* payload bytes per segment we send, options excluded */
+  uint16_t adv_mss;   /* what we advertise */
+  struct mn_ring snd; /* bytes from snd_una on, sent or not */
+  bool fin_queued;    /* the application is done sending */
   bool rst_on_close;
 
   /* Receive sequence space. */
@@ -81,10 +81,10 @@ struct mn_tcp_sock {
   struct mn_seqset ofo;           /* out-of-order ranges above rcv_nxt */
   bool ofo_fin;                   /* a FIN came ahead of a hole, at ofo_fin_seq */
   uint32_t ofo_fin_seq;
-  bool rcv_shut;                  /* FIN received or SHUT_RD: reads end at the data */
-  bool snd_shut;                  /* SHUT_WR or close: writes fail with EPIPE */
-  bool done;                      /* closed after reset or orderly end: reads give 0 */
-  bool fin_rcvd;                  /* the stream ended in order (Linux's SOCK_DONE) */
+  bool rcv_shut; /* FIN received or SHUT_RD: reads end at the data */
+  bool snd_shut; /* SHUT_WR or close: writes fail with EPIPE */
+  bool done;     /* closed after reset or orderly end: reads give 0 */
+  bool fin_rcvd; /* the stream ended in order (Linux's SOCK_DONE) */
 
   /* RFC 7323 timestamps. */
   uint32_t ts_recent, ts_offset, last_ack_sent;
@@ -95,7 +95,7 @@ struct mn_tcp_sock {
   bool rtt_timing;
   uint32_t rtt_seq;
   mynet_time rtt_start;
-  mynet_time last_rcv; /* for keepalive idle time */
+  mynet_time last_rcv;         /* for keepalive idle time */
   mynet_time first_unacked_at; /* TCP_USER_TIMEOUT reference */
 
   /* Congestion control (RFC 5681, 6582, 6675). */
@@ -104,8 +104,8 @@ struct mn_tcp_sock {
   uint32_t cwnd, ssthresh;
   int dupacks;
   bool in_recovery;
-  uint32_t recover;  /* RecoveryPoint / NewReno "recover"; starts at the ISS */
-  uint32_t high_rxt; /* RFC 6675 HighRxt */
+  uint32_t recover;        /* RecoveryPoint / NewReno "recover"; starts at the ISS */
+  uint32_t high_rxt;       /* RFC 6675 HighRxt */
   struct mn_seqset sacked; /* the scoreboard */
   uint32_t rxt_fence;      /* snd_max when a hole was last retransmitted */
   bool tlp;                /* t_rexmt is a tail loss probe timeout (RFC 8985 7) */
@@ -115,17 +115,17 @@ struct mn_tcp_sock {
   /* Delayed ACK (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3). */
   int unacked_segs;
   bool ack_now;
-  bool quickack;     /* TCP_QUICKACK 1: acknowledge every segment at once */
-  bool pingpong;     /* TCP_QUICKACK 0 was asked for (what getsockopt reports) */
-  uint16_t rcv_mss;  /* largest segment the peer sent: what "full-sized" means */
+  bool quickack;    /* TCP_QUICKACK 1: acknowledge every segment at once */
+  bool pingpong;    /* TCP_QUICKACK 0 was asked for (what getsockopt reports) */
+  uint16_t rcv_mss; /* largest segment the peer sent: what "full-sized" means */
 
   /* Timers. */
-  struct mn_timer t_rexmt;   /* retransmission, or persist when the window is zero */
-  bool persist;              /* t_rexmt is the persist timer */
+  struct mn_timer t_rexmt; /* retransmission, or persist when the window is zero */
+  bool persist;            /* t_rexmt is the persist timer */
   int rexmt_count;
-  int probes_out;            /* zero-window probes since the peer last answered */
+  int probes_out; /* zero-window probes since the peer last answered */
   struct mn_timer t_delack;
-  struct mn_timer t_keep;    /* keepalive, connection establishment, FIN_WAIT_2, TIME_WAIT */
+  struct mn_timer t_keep; /* keepalive, connection establishment, FIN_WAIT_2, TIME_WAIT */
   int keep_probes;
 
   /* Options. */
@@ -152,7 +152,10 @@ struct mn_tcp_table {
   bool loss_probes; /* RFC 8985 tail loss probes (Linux: net.ipv4.tcp_early_retrans) */
 };
 
-static inline struct mn_tcp_sock *tcp_of(struct mynet_sock *s) { return (struct mn_tcp_sock *)s; }
+static inline struct mn_tcp_sock *tcp_of(struct mynet_sock *s)
+{
+  return (struct mn_tcp_sock *)s;
+}
 
 /* tcp.c */
 /* Tail loss probes on or off for the whole stack (on by default), so a

@@ -280,9 +280,8 @@ static bool data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data
 /* RFC 5681 2: a duplicate ACK. */
 static bool is_dupack(const struct mn_tcp_sock *tp, const struct seg *sg, uint32_t new_wnd)
 {
-  return sg->th.ack == tp->snd_una && sg->len == 0 &&
-         !(sg->th.flags & (MN_TCP_SYN | MN_TCP_FIN)) && new_wnd == tp->snd_wnd &&
-         tp->snd_max != tp->snd_una;
+  return sg->th.ack == tp->snd_una && sg->len == 0 && !(sg->th.flags & (MN_TCP_SYN | MN_TCP_FIN)) &&
+         new_wnd == tp->snd_wnd && tp->snd_max != tp->snd_una;
 }
 
 static void enter_recovery(struct mn_tcp_sock *tp)
@@ -334,8 +333,8 @@ static bool loss_detected(const struct mn_tcp_sock *tp)
  * idea of RACK, RFC 8985, at the granularity of a recovery round). */
 static void detect_lost_retransmission(struct mn_tcp_sock *tp)
 {
-  if (!tp->in_recovery || !tp->sack_ok || !tp->sacked.n ||
-      !SEQ_LT(tp->snd_una, tp->high_rxt) || tp->rxt_fence == tp->snd_una)
+  if (!tp->in_recovery || !tp->sack_ok || !tp->sacked.n || !SEQ_LT(tp->snd_una, tp->high_rxt) ||
+      tp->rxt_fence == tp->snd_una)
     return;
   uint32_t highest = tp->sacked.r[tp->sacked.n - 1].end;
   if (SEQ_GT(highest, tp->rxt_fence)) {
@@ -411,8 +410,7 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
     detect_lost_retransmission(tp);
   }
   /* Window update (RFC 9293 3.10.7.4, SND.WL1/WL2 rule). */
-  if (SEQ_LT(tp->snd_wl1, th->seq) ||
-      (tp->snd_wl1 == th->seq && SEQ_LEQ(tp->snd_wl2, th->ack))) {
+  if (SEQ_LT(tp->snd_wl1, th->seq) || (tp->snd_wl1 == th->seq && SEQ_LEQ(tp->snd_wl2, th->ack))) {
     bool opened = tp->snd_wnd == 0 && new_wnd > 0;
     tp->snd_wnd = new_wnd;
     tp->snd_wl1 = th->seq;
@@ -526,8 +524,8 @@ static void sync_input(struct mn_tcp_sock *tp, const struct seg *sg_in)
   struct mn_tcp_hdr *th = &sg.th;
 
   /* A retransmitted SYN in SYN-RECEIVED: the SYN-ACK was lost. */
-  if (tp->state == MN_TCPS_SYN_RECEIVED && (th->flags & MN_TCP_SYN) &&
-      !(th->flags & MN_TCP_ACK) && th->seq == tp->irs) {
+  if (tp->state == MN_TCPS_SYN_RECEIVED && (th->flags & MN_TCP_SYN) && !(th->flags & MN_TCP_ACK) &&
+      th->seq == tp->irs) {
     tp->snd_nxt = tp->iss;
     mn_tcp_output(tp);
     return;

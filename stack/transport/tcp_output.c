@@ -137,15 +137,22 @@ int mn_tcp_send_segment(struct mn_tcp_sock *tp, uint32_t seq, uint8_t flags, uin
     tp->snd_max = seq + seqlen;
   if (seqlen && !tp->first_unacked_at)
     tp->first_unacked_at = st->now;
-  struct mn_ip_tx tx = {.src = s->laddr, .dst = s->raddr, .proto = MN_IPPROTO_TCP, .ttl = s->ttl,
-                        .tos = s->tos, .df = true};
+  struct mn_ip_tx tx = {.src = s->laddr,
+                        .dst = s->raddr,
+                        .proto = MN_IPPROTO_TCP,
+                        .ttl = s->ttl,
+                        .tos = s->tos,
+                        .df = true};
   int rc = mn_ipv4_output(st, p, &tx);
   /* A frame the device could not take is just a lost segment: the
    * retransmission timer recovers it. */
   return rc == -ENETUNREACH ? rc : 0;
 }
 
-void mn_tcp_send_ack(struct mn_tcp_sock *tp) { mn_tcp_send_segment(tp, tp->snd_nxt, MN_TCP_ACK, 0); }
+void mn_tcp_send_ack(struct mn_tcp_sock *tp)
+{
+  mn_tcp_send_segment(tp, tp->snd_nxt, MN_TCP_ACK, 0);
+}
 
 void mn_tcp_send_rst(struct mn_tcp_sock *tp)
 {
@@ -216,9 +223,9 @@ static bool hole_lost(const struct mn_tcp_sock *tp, uint32_t end)
 /* Walk the holes (unSACKed ranges) of [snd_una, snd_max). */
 #define FOR_EACH_HOLE(tp, a, b, i)                                                                 \
   for (int i = 0, _done = 0; !_done; i++)                                                          \
-    for (uint32_t a = i == 0 ? (tp)->snd_una : (tp)->sacked.r[i - 1].end,                         \
-                  b = i < (tp)->sacked.n ? (tp)->sacked.r[i].start : (tp)->snd_max,               \
-                  _once = (_done = i >= (tp)->sacked.n, 1);                                      \
+    for (uint32_t a = i == 0 ? (tp)->snd_una : (tp)->sacked.r[i - 1].end,                          \
+                  b = i < (tp)->sacked.n ? (tp)->sacked.r[i].start : (tp)->snd_max,                \
+                  _once = (_done = i >= (tp)->sacked.n, 1);                                        \
          _once; _once = 0)
 
 /* RFC 6675 4: the data believed to be in the network. */

@@ -22,7 +22,8 @@ static mynet_time backed_off(const struct mn_tcp_sock *tp)
  * round trips rather than by a timeout (200 ms at least). */
 static bool tlp_eligible(const struct mn_tcp_sock *tp)
 {
-  return tp->sk.st->tcp->loss_probes && tp->srtt && !tp->in_recovery && !tp->tlp_sent && tp->rexmt_count == 0 && tp->sack_ok &&
+  return tp->sk.st->tcp->loss_probes && tp->srtt && !tp->in_recovery && !tp->tlp_sent &&
+         tp->rexmt_count == 0 && tp->sack_ok &&
          (tp->state == MN_TCPS_ESTABLISHED || tp->state == MN_TCPS_CLOSE_WAIT) &&
          tp->snd_max != tp->snd_una;
 }

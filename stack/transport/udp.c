@@ -28,12 +28,18 @@ struct mn_udp_sock {
   size_t rx_charge; /* memory the queue holds, measured like the kernel's truesize */
 };
 
-static struct mn_udp_sock *udp_of(struct mynet_sock *s) { return (struct mn_udp_sock *)s; }
+static struct mn_udp_sock *udp_of(struct mynet_sock *s)
+{
+  return (struct mn_udp_sock *)s;
+}
 
 /* What a queued datagram costs against SO_RCVBUF: its whole buffer, as
  * the kernel charges skb->truesize, so small datagrams cannot queue
  * without bound. */
-static size_t charge(const struct mn_pbuf *p) { return p->cap + sizeof(*p); }
+static size_t charge(const struct mn_pbuf *p)
+{
+  return p->cap + sizeof(*p);
+}
 
 static void hash(struct mynet_stack *st, struct mn_udp_sock *u)
 {
@@ -218,8 +224,8 @@ static ssize_t udp_sendmsg(struct mynet_sock *s, const struct iovec *iov, int io
   mn_iov_gather(iov, iovcnt, 0, p->data + MN_UDP_HDR_LEN, len);
   struct mn_udp_hdr h = {.sport = s->lport, .dport = dport};
   mn_udp_emit(&h, p->data, len, src, dst);
-  struct mn_ip_tx tx = {.src = src, .dst = dst, .proto = MN_IPPROTO_UDP, .ttl = s->ttl,
-                        .tos = s->tos, .df = false};
+  struct mn_ip_tx tx = {
+      .src = src, .dst = dst, .proto = MN_IPPROTO_UDP, .ttl = s->ttl, .tos = s->tos, .df = false};
   st->ctr.udp_out_datagrams++;
   rc = mn_ipv4_output(st, p, &tx);
   /* A frame the device dropped is lost on the wire as far as the sender
@@ -292,7 +298,10 @@ static int udp_pending(const struct mynet_sock *s)
   return u->rxq.head ? (int)u->rxq.head->len : 0;
 }
 
-static void udp_close(struct mynet_sock *s) { unhash(s->st, udp_of(s)); }
+static void udp_close(struct mynet_sock *s)
+{
+  unhash(s->st, udp_of(s));
+}
 
 static void udp_destroy(struct mynet_sock *s)
 {

@@ -22,7 +22,8 @@ enum {
 
 enum mn_parse mn_arp_parse(const uint8_t *buf, size_t len, struct mn_arp_pkt *a)
 {
-  if (len < MN_ARP_LEN) return MN_PARSE_TRUNCATED;
+  if (len < MN_ARP_LEN)
+    return MN_PARSE_TRUNCATED;
   /* RFC 826 "Packet Reception": a packet for a hardware or protocol type
    * we do not speak is discarded.  Other lengths would also move every
    * address field, so they are rejected rather than guessed at. */
@@ -36,7 +37,8 @@ enum mn_parse mn_arp_parse(const uint8_t *buf, size_t len, struct mn_arp_pkt *a)
   memcpy(a->tha, buf + OFF_THA, MN_ETH_ADDR_LEN);
   a->tpa = mn_get32(buf + OFF_TPA);
   /* RARP and InARP opcodes (RFC 903, RFC 2390) are not ours. */
-  if (a->op != MN_ARP_REQUEST && a->op != MN_ARP_REPLY) return MN_PARSE_UNSUPPORTED;
+  if (a->op != MN_ARP_REQUEST && a->op != MN_ARP_REPLY)
+    return MN_PARSE_UNSUPPORTED;
   return MN_PARSE_OK;
 }
 

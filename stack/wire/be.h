@@ -6,7 +6,10 @@
 
 #include <stdint.h>
 
-static inline uint16_t mn_get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint16_t mn_get16(const uint8_t *p)
+{
+  return (uint16_t)(p[0] << 8 | p[1]);
+}
 
 static inline uint32_t mn_get32(const uint8_t *p)
 {

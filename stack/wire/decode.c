@@ -47,8 +47,10 @@ static void line(struct out *o, int depth, const char *fmt, ...)
   va_start(ap, fmt);
   int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
   va_end(ap);
-  if (n < 0) return;
-  if ((size_t)n >= sizeof(tmp)) n = sizeof(tmp) - 1;
+  if (n < 0)
+    return;
+  if ((size_t)n >= sizeof(tmp))
+    n = sizeof(tmp) - 1;
   put(o, spaces, (size_t)depth * 2 < sizeof(spaces) - 1 ? (size_t)depth * 2 : sizeof(spaces) - 1);
   put(o, tmp, (size_t)n);
   put(o, "\n", 1);
@@ -106,7 +108,8 @@ struct l3 {
 
 static const char *csum_verdict(bool complete, uint32_t sum)
 {
-  if (!complete) return "unverified, truncated";
+  if (!complete)
+    return "unverified, truncated";
   return mn_csum_fold(sum) == 0 ? "good" : "bad";
 }
 
@@ -220,7 +223,8 @@ static void decode_tcp_flags(struct out *o, uint8_t f)
   size_t n = 0;
   s[0] = '\0';
   for (int i = 0; i < 8; i++) {
-    if (f & (1u << i)) n += (size_t)snprintf(s + n, sizeof(s) - n, "%s%s", n ? " " : "", names[i]);
+    if (f & (1u << i))
+      n += (size_t)snprintf(s + n, sizeof(s) - n, "%s%s", n ? " " : "", names[i]);
   }
   line(o, 3, "flags: 0x%02x (%s)", f, n ? s : "none");
 }
@@ -230,7 +234,8 @@ static void decode_tcp_flags(struct out *o, uint8_t f)
 static void decode_tcp_options(struct out *o, const uint8_t *p, size_t n)
 {
   size_t i = 0;
-  if (n == 0) return;
+  if (n == 0)
+    return;
   line(o, 3, "options: %zu bytes", n);
   while (i < n) {
     uint8_t kind = p[i];
@@ -337,7 +342,8 @@ static void decode_ipv4(struct out *o, const uint8_t *p, size_t len)
   snprintf(fl, sizeof(fl), "%s%s%s", ff & 0x8000 ? "reserved " : "", ff & 0x4000 ? "DF " : "",
            ff & 0x2000 ? "MF " : "");
   size_t fn = strlen(fl);
-  if (fn) fl[fn - 1] = '\0';
+  if (fn)
+    fl[fn - 1] = '\0';
   line(o, 2, "flags: 0x%x (%s)", ff >> 13, fn ? fl : "none");
   line(o, 2, "fragment offset: %u (%u bytes)", ff & 0x1fff, (ff & 0x1fff) * 8u);
   line(o, 2, "ttl: %u", p[IP_TTL]);
@@ -350,7 +356,8 @@ static void decode_ipv4(struct out *o, const uint8_t *p, size_t len)
        mn_csum_fold(mn_csum_add(0, p, hl)) == 0 ? "good" : "bad");
   line(o, 2, "src: %s", mn_ip4_str(mn_get32(p + IP_SRC), a));
   line(o, 2, "dst: %s", mn_ip4_str(mn_get32(p + IP_DST), a));
-  if (hl > MN_IPV4_HDR_LEN) line(o, 2, "options: %zu bytes (not decoded)", hl - MN_IPV4_HDR_LEN);
+  if (hl > MN_IPV4_HDR_LEN)
+    line(o, 2, "options: %zu bytes (not decoded)", hl - MN_IPV4_HDR_LEN);
   if (total < hl) {
     line(o, 2, "bad total length: below header length");
     return;
@@ -385,7 +392,8 @@ size_t mn_decode_frame(const uint8_t *frame, size_t len, char *out, size_t cap)
 {
   struct out o = {out, cap, 0};
   char a[18];
-  if (cap) out[0] = '\0';
+  if (cap)
+    out[0] = '\0';
   line(&o, 0, "Ethernet");
   if (len < MN_ETH_HDR_LEN) {
     line(&o, 1, "truncated: %zu of %d bytes", len, MN_ETH_HDR_LEN);

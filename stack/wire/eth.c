@@ -17,13 +17,15 @@ const uint8_t mn_eth_broadcast[MN_ETH_ADDR_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff,
 
 enum mn_parse mn_eth_parse(const uint8_t *buf, size_t len, struct mn_eth_hdr *h)
 {
-  if (len < MN_ETH_HDR_LEN) return MN_PARSE_TRUNCATED;
+  if (len < MN_ETH_HDR_LEN)
+    return MN_PARSE_TRUNCATED;
   memcpy(h->dst, buf + OFF_DST, MN_ETH_ADDR_LEN);
   memcpy(h->src, buf + OFF_SRC, MN_ETH_ADDR_LEN);
   h->type = mn_get16(buf + OFF_TYPE);
   /* 802.3 length frames carry LLC/SNAP, which IPv4 over Ethernet does not
    * use (RFC 894); RFC 1042 encapsulation is not supported. */
-  if (h->type < ETH_MIN_TYPE) return MN_PARSE_UNSUPPORTED;
+  if (h->type < ETH_MIN_TYPE)
+    return MN_PARSE_UNSUPPORTED;
   return MN_PARSE_OK;
 }
 

@@ -25,6 +25,9 @@ extern const uint8_t mn_eth_broadcast[MN_ETH_ADDR_LEN];
 enum mn_parse mn_eth_parse(const uint8_t *buf, size_t len, struct mn_eth_hdr *h);
 void mn_eth_emit(const struct mn_eth_hdr *h, uint8_t *buf);
 
-static inline bool mn_eth_is_multicast(const uint8_t *a) { return (a[0] & 1) != 0; }
+static inline bool mn_eth_is_multicast(const uint8_t *a)
+{
+  return (a[0] & 1) != 0;
+}
 
 #endif

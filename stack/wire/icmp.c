@@ -13,9 +13,11 @@ enum {
 
 enum mn_parse mn_icmp_parse(const uint8_t *buf, size_t len, struct mn_icmp_hdr *h)
 {
-  if (len < MN_ICMP_HDR_LEN) return MN_PARSE_TRUNCATED;
+  if (len < MN_ICMP_HDR_LEN)
+    return MN_PARSE_TRUNCATED;
   /* RFC 792: the checksum covers the whole ICMP message, data included. */
-  if (mn_csum_fold(mn_csum_add(0, buf, len)) != 0) return MN_PARSE_BAD_CHECKSUM;
+  if (mn_csum_fold(mn_csum_add(0, buf, len)) != 0)
+    return MN_PARSE_BAD_CHECKSUM;
   h->type = buf[OFF_TYPE];
   h->code = buf[OFF_CODE];
   h->rest = mn_get32(buf + OFF_REST);

@@ -24,20 +24,26 @@ enum {
 
 enum mn_parse mn_ipv4_parse(const uint8_t *buf, size_t len, struct mn_ipv4_hdr *h)
 {
-  if (len < MN_IPV4_HDR_LEN) return MN_PARSE_TRUNCATED;
-  if (buf[OFF_VER_IHL] >> 4 != 4) return MN_PARSE_BAD_VERSION;
+  if (len < MN_IPV4_HDR_LEN)
+    return MN_PARSE_TRUNCATED;
+  if (buf[OFF_VER_IHL] >> 4 != 4)
+    return MN_PARSE_BAD_VERSION;
   /* IHL counts 32-bit words and is at least 5 (RFC 791 section 3.1);
    * a header longer than what we hold is a header error, as in Linux's
    * ip_rcv_core(). */
   size_t hl = (size_t)(buf[OFF_VER_IHL] & 0x0f) * 4;
-  if (hl < MN_IPV4_HDR_LEN || hl > len) return MN_PARSE_BAD_HDRLEN;
+  if (hl < MN_IPV4_HDR_LEN || hl > len)
+    return MN_PARSE_BAD_HDRLEN;
   uint16_t total = mn_get16(buf + OFF_TOTAL_LEN);
-  if (total < hl) return MN_PARSE_BAD_LENGTH;
+  if (total < hl)
+    return MN_PARSE_BAD_LENGTH;
   /* Bytes past total length are link padding (Ethernet's 60-byte
    * minimum); fewer bytes than it means the datagram was cut. */
-  if (total > len) return MN_PARSE_TRUNCATED;
+  if (total > len)
+    return MN_PARSE_TRUNCATED;
   /* The checksum covers the header only, options included (RFC 791). */
-  if (mn_csum_fold(mn_csum_add(0, buf, hl)) != 0) return MN_PARSE_BAD_CHECKSUM;
+  if (mn_csum_fold(mn_csum_add(0, buf, hl)) != 0)
+    return MN_PARSE_BAD_CHECKSUM;
 
   uint16_t ff = mn_get16(buf + OFF_FLAGS_FRAG);
   h->hdr_len = (uint8_t)hl;
@@ -58,8 +64,10 @@ enum mn_parse mn_ipv4_parse(const uint8_t *buf, size_t len, struct mn_ipv4_hdr *
 void mn_ipv4_emit(const struct mn_ipv4_hdr *h, uint8_t *buf)
 {
   uint16_t ff = (uint16_t)((h->frag_off / 8) & IP_FRAG_MASK);
-  if (h->df) ff |= IP_FLAG_DF;
-  if (h->mf) ff |= IP_FLAG_MF;
+  if (h->df)
+    ff |= IP_FLAG_DF;
+  if (h->mf)
+    ff |= IP_FLAG_MF;
   buf[OFF_VER_IHL] = 4 << 4 | MN_IPV4_HDR_LEN / 4;
   buf[OFF_TOS] = h->tos;
   mn_put16(buf + OFF_TOTAL_LEN, h->total_len);

@@ -63,7 +63,8 @@ static void parse_option(const uint8_t *p, size_t n, struct mn_tcp_opts *o)
     }
     break;
   case OPT_SACK_OK:
-    if (n == OPTLEN_SACK_OK) o->sack_ok = true;
+    if (n == OPTLEN_SACK_OK)
+      o->sack_ok = true;
     break;
   case OPT_SACK:
     /* RFC 2018 section 3: 2 + 8n bytes; the 40-byte option space holds at
@@ -71,7 +72,8 @@ static void parse_option(const uint8_t *p, size_t n, struct mn_tcp_opts *o)
     if (n >= OPTLEN_SACK_BASE + OPTLEN_SACK_BLOCK &&
         (n - OPTLEN_SACK_BASE) % OPTLEN_SACK_BLOCK == 0) {
       size_t nb = (n - OPTLEN_SACK_BASE) / OPTLEN_SACK_BLOCK;
-      if (nb > MN_TCP_MAX_SACK) nb = MN_TCP_MAX_SACK;
+      if (nb > MN_TCP_MAX_SACK)
+        nb = MN_TCP_MAX_SACK;
       for (size_t i = 0; i < nb; i++) {
         const uint8_t *b = p + OPTLEN_SACK_BASE + i * OPTLEN_SACK_BLOCK;
         o->sack[i].left = mn_get32(b);
@@ -99,7 +101,8 @@ static void parse_options(const uint8_t *p, size_t n, struct mn_tcp_opts *o)
   size_t i = 0;
   while (i < n) {
     uint8_t kind = p[i];
-    if (kind == OPT_EOL) break;
+    if (kind == OPT_EOL)
+      break;
     if (kind == OPT_NOP) {
       i++;
       continue;
@@ -108,9 +111,11 @@ static void parse_options(const uint8_t *p, size_t n, struct mn_tcp_opts *o)
      * One below 2 would loop or overlap; one past the header end cannot be
      * trusted.  Either ends parsing and the segment is still processed
      * with what was read so far. */
-    if (i + 1 >= n) break;
+    if (i + 1 >= n)
+      break;
     size_t olen = p[i + 1];
-    if (olen < 2 || olen > n - i) break;
+    if (olen < 2 || olen > n - i)
+      break;
     parse_option(p + i, olen, o);
     i += olen;
   }
@@ -119,14 +124,17 @@ static void parse_options(const uint8_t *p, size_t n, struct mn_tcp_opts *o)
 enum mn_parse mn_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
                            struct mn_tcp_hdr *h)
 {
-  if (len < MN_TCP_HDR_LEN) return MN_PARSE_TRUNCATED;
+  if (len < MN_TCP_HDR_LEN)
+    return MN_PARSE_TRUNCATED;
   /* Data offset counts 32-bit words, at least 5 (RFC 9293 section 3.1). */
   size_t hl = (size_t)(buf[OFF_DOFF] >> 4) * 4;
-  if (hl < MN_TCP_HDR_LEN || hl > len) return MN_PARSE_BAD_HDRLEN;
+  if (hl < MN_TCP_HDR_LEN || hl > len)
+    return MN_PARSE_BAD_HDRLEN;
   /* RFC 9293 section 3.1: the checksum covers pseudo-header, header and
    * data; the segment length is the IP payload length. */
   uint32_t sum = mn_csum_pseudo(src, dst, MN_IPPROTO_TCP, (uint16_t)len);
-  if (mn_csum_fold(mn_csum_add(sum, buf, len)) != 0) return MN_PARSE_BAD_CHECKSUM;
+  if (mn_csum_fold(mn_csum_add(sum, buf, len)) != 0)
+    return MN_PARSE_BAD_CHECKSUM;
 
   memset(h, 0, sizeof(*h));
   h->sport = mn_get16(buf + OFF_SPORT);
@@ -145,12 +153,14 @@ enum mn_parse mn_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_
 static size_t fixed_opts_len(const struct mn_tcp_opts *o)
 {
   size_t n = 0;
-  if (o->mss_set) n += 4;
+  if (o->mss_set)
+    n += 4;
   if (o->ts_set)
     n += 12; /* SACK-permitted shares these 12 bytes when both are set */
   else if (o->sack_ok)
     n += 4;
-  if (o->ws_set) n += 4;
+  if (o->ws_set)
+    n += 4;
   return n;
 }
 
@@ -168,7 +178,8 @@ size_t mn_tcp_opts_len(const struct mn_tcp_opts *o)
 {
   size_t n = fixed_opts_len(o);
   size_t nb = sack_blocks(o);
-  if (nb) n += 4 + nb * OPTLEN_SACK_BLOCK;
+  if (nb)
+    n += 4 + nb * OPTLEN_SACK_BLOCK;
   return (n + 3) & ~(size_t)3;
 }
 

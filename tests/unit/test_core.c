@@ -238,8 +238,10 @@ static void rec_fire(struct mn_timer *tm, mynet_time now)
   r->log->at[r->log->n] = tm->when;
   r->log->ids[r->log->n++] = r->id;
   ck_assert(!mn_timer_armed(tm)); /* disarmed before its callback runs */
-  if (r->arm_other) ck_assert_int_eq(mn_timer_arm(r->heap, &r->arm_other->t, now), 0);
-  if (r->cancel_other) mn_timer_cancel(r->heap, &r->cancel_other->t);
+  if (r->arm_other)
+    ck_assert_int_eq(mn_timer_arm(r->heap, &r->arm_other->t, now), 0);
+  if (r->cancel_other)
+    mn_timer_cancel(r->heap, &r->cancel_other->t);
   if (r->period && r->repeats-- > 0)
     ck_assert_int_eq(mn_timer_arm(r->heap, tm, tm->when + r->period), 0);
 }
@@ -405,7 +407,8 @@ START_TEST(test_core_timer_heap_keeps_order_through_many_arms_and_cancels)
     live--;
   }
   for (int i = 1; i < N; i += 7)
-    if (i % 3 != 0) mn_timer_arm(&h, &r[i].t, mn_rand_below(&rnd, 50));
+    if (i % 3 != 0)
+      mn_timer_arm(&h, &r[i].t, mn_rand_below(&rnd, 50));
   ck_assert_uint_eq(h.n, (size_t)live);
   ck_assert_int_eq(mn_timer_run(&h, 49), live);
   /* Each fired no earlier than the one before it, ties in arming order. */

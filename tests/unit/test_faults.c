@@ -206,7 +206,8 @@ START_TEST(test_faults_jitter_spreads_release_times_within_the_bound)
   mynet_time first = MYNET_TIME_NEVER, last = 0, prev = 0;
   for (;;) {
     mynet_time d = f.dev->ops->deadline(f.dev);
-    if (d == MYNET_TIME_NEVER) break;
+    if (d == MYNET_TIME_NEVER)
+      break;
     ck_assert_int_ge(d, prev); /* released in time order */
     ck_assert_int_ge(d - T0, MYNET_MS(10));
     ck_assert_int_le(d - T0, MYNET_MS(30));

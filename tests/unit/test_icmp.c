@@ -36,7 +36,8 @@ static void udp_to_closed_port(struct tn *t, uint32_t src, uint32_t dst)
 /* Pop a frame if there is one; true if it was a port unreachable. */
 static bool popped_port_unreachable(struct tn *t)
 {
-  if (tn_device_tx_count(t->dev) == 0) return false;
+  if (tn_device_tx_count(t->dev) == 0)
+    return false;
   struct mn_ipv4_hdr ip;
   struct mn_icmp_hdr ic;
   mn_pbuf_free(tn_expect_icmp(t, &ip, &ic));

@@ -511,7 +511,8 @@ START_TEST(test_close_of_the_librarys_own_descriptor_is_pretended)
   for (int fd = 0; fd < 1024 && found < 0; fd++) {
     char kind[64];
     fd_kind(fd, kind, sizeof kind);
-    if (strcmp(kind, "anon_inode:[timerfd]") == 0) found = fd;
+    if (strcmp(kind, "anon_inode:[timerfd]") == 0)
+      found = fd;
   }
   ck_assert_int_ge(found, 0);
   ck_assert_int_eq(close(found), 0);
@@ -582,11 +583,13 @@ START_TEST(test_the_library_exports_only_names_that_libc_defines)
   int exported = 0;
   bool saw_socket = false, saw_read_chk = false;
   for (int i = 0; i < eh->e_shnum; i++) {
-    if (sh[i].sh_type != SHT_DYNSYM) continue;
+    if (sh[i].sh_type != SHT_DYNSYM)
+      continue;
     const Elf64_Sym *sym = (const Elf64_Sym *)(img + sh[i].sh_offset);
     const char *names = (const char *)(img + sh[sh[i].sh_link].sh_offset);
     for (size_t k = 0; k < sh[i].sh_size / sizeof *sym; k++) {
-      if (sym[k].st_shndx == SHN_UNDEF || ELF64_ST_BIND(sym[k].st_info) == STB_LOCAL) continue;
+      if (sym[k].st_shndx == SHN_UNDEF || ELF64_ST_BIND(sym[k].st_info) == STB_LOCAL)
+        continue;
       const char *name = names + sym[k].st_name;
       ck_assert_msg(dlsym(libc, name) != NULL, "libmynet.so exports '%s', not a libc name", name);
       saw_socket = saw_socket || strcmp(name, "socket") == 0;
@@ -836,7 +839,8 @@ START_TEST(test_a_bad_configuration_fails_every_inet_socket_after_one_line_on_st
   char **env = calloc(n + 2, sizeof *env);
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
-    if (strncmp(environ[i], "MYNET_ADDR=", 11) != 0) env[k++] = environ[i];
+    if (strncmp(environ[i], "MYNET_ADDR=", 11) != 0)
+      env[k++] = environ[i];
   env[k++] = "MYNET_ADDR=300.1.2.3/24";
   pid_t pid;
   ck_assert_int_eq(posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, env), 0);
@@ -862,7 +866,8 @@ static int bad_config_child(void)
 {
   for (int i = 0; i < 2; i++) {
     errno = 0;
-    if (socket(AF_INET, SOCK_STREAM, 0) != -1 || errno != EAFNOSUPPORT) return 1;
+    if (socket(AF_INET, SOCK_STREAM, 0) != -1 || errno != EAFNOSUPPORT)
+      return 1;
   }
   /* other families still work */
   int sv[2];
@@ -915,7 +920,8 @@ static int reexec_preloaded(char **argv)
 {
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n < 0) return perror("readlink /proc/self/exe"), 1;
+  if (n < 0)
+    return perror("readlink /proc/self/exe"), 1;
   self[n] = '\0';
   char lib[PATH_MAX + 16];
   snprintf(lib, sizeof lib, "%.*s/libmynet.so", (int)(strrchr(self, '/') - self), self);
@@ -942,8 +948,10 @@ static int reexec_preloaded(char **argv)
 
 int main(int argc, char **argv)
 {
-  if (!getenv(CHILD_MARK)) return reexec_preloaded(argv);
-  if (argc > 1 && strcmp(argv[1], "bad-config") == 0) return bad_config_child();
+  if (!getenv(CHILD_MARK))
+    return reexec_preloaded(argv);
+  if (argc > 1 && strcmp(argv[1], "bad-config") == 0)
+    return bad_config_child();
   SRunner *sr = srunner_create(shim_suite());
   srunner_set_fork_status(sr, CK_NOFORK);
   srunner_run_all(sr, CK_NORMAL);

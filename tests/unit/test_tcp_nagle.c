@@ -1,7 +1,7 @@
 /* When small writes go out: Nagle's algorithm (RFC 1122 4.2.3.4) in the
  * form Linux uses, TCP_NODELAY, TCP_CORK and MSG_MORE. */
-#include "transport/tcp_impl.h"
 #include "helpers/peer.h"
+#include "transport/tcp_impl.h"
 
 #include <netinet/tcp.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* The retransmission timer (RFC 6298): RTT estimation from timestamps and
  * from timed segments, Linux's RTO floor, exponential backoff, Karn's
  * algorithm, and the congestion window after a timeout (RFC 5681 3.1). */
-#include "transport/tcp_impl.h"
 #include "helpers/peer.h"
+#include "transport/tcp_impl.h"
 
 #include <netinet/tcp.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* The timers other than retransmission: delayed ACK (RFC 1122 4.2.3.2,
  * RFC 9293 3.8.6.3), keepalive (RFC 1122 4.2.3.6 with Linux's socket
  * options) and TCP_USER_TIMEOUT (RFC 5482). */
-#include "transport/tcp_impl.h"
 #include "helpers/peer.h"
+#include "transport/tcp_impl.h"
 
 #include <netinet/tcp.h>
 #include <string.h>

@@ -84,7 +84,8 @@ START_TEST(test_arp_rejects_rarp_opcodes_as_unsupported)
   uint8_t b[MN_ARP_LEN];
   memcpy(b, arp_body(), sizeof(b));
   for (unsigned op = 0; op < 10; op++) {
-    if (op == MN_ARP_REQUEST || op == MN_ARP_REPLY) continue;
+    if (op == MN_ARP_REQUEST || op == MN_ARP_REPLY)
+      continue;
     b[7] = (uint8_t)op;
     ck_assert_int_eq(mn_arp_parse(b, sizeof(b), &a), MN_PARSE_UNSUPPORTED);
   }

@@ -102,8 +102,10 @@ START_TEST(test_decode_says_truncated_for_every_truncation_of_every_golden_frame
     /* The ARP and UDP frames carry link padding: cutting the padding only
      * is not a truncation of the packet. */
     size_t meaningful = frames[i].len;
-    if (frames[i].bytes == golden_arp_request) meaningful = ETH_LEN + 28;
-    if (frames[i].bytes == golden_udp_hello) meaningful = ETH_LEN + 33;
+    if (frames[i].bytes == golden_arp_request)
+      meaningful = ETH_LEN + 28;
+    if (frames[i].bytes == golden_udp_hello)
+      meaningful = ETH_LEN + 33;
     for (size_t n = 0; n < frames[i].len; n++) {
       uint8_t *b = dup_exact(frames[i].bytes, n);
       const char *s = decode(b, n);
@@ -172,7 +174,8 @@ START_TEST(test_decode_cuts_output_to_capacity_and_reports_full_length)
     memset(small, 'X', sizeof(small));
     ck_assert_uint_eq(mn_decode_frame(golden_tcp_syn, sizeof(golden_tcp_syn), small, cap), full);
     ck_assert_uint_eq(strlen(small), cap - 1);
-    if (cap < sizeof(small)) ck_assert_int_eq(small[cap], 'X');
+    if (cap < sizeof(small))
+      ck_assert_int_eq(small[cap], 'X');
   }
   decode(golden_tcp_syn, sizeof(golden_tcp_syn));
   ck_assert_mem_eq(small, out, sizeof(small) - 1);

@@ -24,8 +24,10 @@ static size_t build_seg(uint8_t *b, const uint8_t *opts, size_t optlen, const ch
   size_t total = MN_TCP_HDR_LEN + optlen + plen;
   memcpy(b, syn_seg(), MN_TCP_HDR_LEN);
   b[12] = (uint8_t)((MN_TCP_HDR_LEN + optlen) / 4 << 4);
-  if (optlen) memcpy(b + MN_TCP_HDR_LEN, opts, optlen);
-  if (plen) memcpy(b + MN_TCP_HDR_LEN + optlen, payload, plen);
+  if (optlen)
+    memcpy(b + MN_TCP_HDR_LEN, opts, optlen);
+  if (plen)
+    memcpy(b + MN_TCP_HDR_LEN + optlen, payload, plen);
   b[16] = b[17] = 0;
   uint16_t c = ref_csum(ref_pseudo(GOLDEN_IP_A, GOLDEN_IP_B, 6, (uint16_t)total), b, total);
   b[16] = (uint8_t)(c >> 8);

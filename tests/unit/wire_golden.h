@@ -72,7 +72,8 @@ __attribute__((unused)) static uint8_t *dup_exact(const uint8_t *p, size_t n)
 {
   uint8_t *q = malloc(n ? n : 1);
   ck_assert_ptr_nonnull(q);
-  if (n) memcpy(q, p, n);
+  if (n)
+    memcpy(q, p, n);
   return q;
 }
 

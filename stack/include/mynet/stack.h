@@ -27,8 +27,8 @@ extern "C" {
 typedef int64_t mynet_time;
 #define MYNET_TIME_NEVER INT64_MAX
 #define MYNET_US(x) ((mynet_time)(x))
-#define MYNET_MS(x) ((mynet_time)(x) * 1000)
-#define MYNET_SEC(x) ((mynet_time)(x) * 1000000)
+#define MYNET_MS(x) ((mynet_time)(x)*1000)
+#define MYNET_SEC(x) ((mynet_time)(x)*1000000)
 
 typedef struct mynet_stack mynet_stack;
 

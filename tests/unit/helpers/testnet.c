@@ -29,7 +29,10 @@ static mynet_time td_deadline(const struct mn_device *d)
   return ((const struct tn_device *)d)->rx.count ? 0 : MYNET_TIME_NEVER;
 }
 
-static int td_fd(const struct mn_device *d) { return -1; }
+static int td_fd(const struct mn_device *d)
+{
+  return -1;
+}
 
 static void td_destroy(struct mn_device *d)
 {
@@ -72,7 +75,10 @@ size_t tn_device_tx_count(const struct mn_device *d)
   return ((const struct tn_device *)d)->tx.count;
 }
 
-static void log_hook(void *ctx, int level, const char *msg) { fprintf(stderr, "[%d] %s\n", level, msg); }
+static void log_hook(void *ctx, int level, const char *msg)
+{
+  fprintf(stderr, "[%d] %s\n", level, msg);
+}
 
 void tn_setup(struct tn *t, bool learn_peer)
 {
@@ -90,7 +96,6 @@ void tn_setup(struct tn *t, bool learn_peer)
     mn_pbuf_free(reply);
   }
 }
-
 
 void tn_teardown(struct tn *t)
 {
@@ -182,8 +187,12 @@ size_t tn_build_ipv4(uint8_t *frame, uint32_t src, uint32_t dst, uint8_t proto, 
   memcpy(eth.dst, tn_mac, 6);
   memcpy(eth.src, tn_peer_mac, 6);
   mn_eth_emit(&eth, frame);
-  struct mn_ipv4_hdr ip = {.total_len = (uint16_t)(MN_IPV4_HDR_LEN + l4len), .ttl = 64,
-                           .proto = proto, .src = src, .dst = dst, .df = true};
+  struct mn_ipv4_hdr ip = {.total_len = (uint16_t)(MN_IPV4_HDR_LEN + l4len),
+                           .ttl = 64,
+                           .proto = proto,
+                           .src = src,
+                           .dst = dst,
+                           .df = true};
   mn_ipv4_emit(&ip, frame + MN_ETH_HDR_LEN);
   memcpy(frame + MN_ETH_HDR_LEN + MN_IPV4_HDR_LEN, l4, l4len);
   return MN_ETH_HDR_LEN + MN_IPV4_HDR_LEN + l4len;
@@ -224,7 +233,10 @@ void tn_inject_arp(struct tn *t, uint16_t op, const uint8_t sha[6], uint32_t spa
   tn_inject_frame(t, frame, sizeof(frame));
 }
 
-struct mn_pbuf *tn_pop(struct tn *t) { return tn_device_pop_tx(t->dev); }
+struct mn_pbuf *tn_pop(struct tn *t)
+{
+  return tn_device_pop_tx(t->dev);
+}
 
 void tn_expect_silence(struct tn *t)
 {
@@ -335,12 +347,12 @@ ssize_t tn_recv(mynet_sock *s, void *buf, size_t len, struct sockaddr_in *from)
 }
 
 void tn_inject_tcp(struct tn *t, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
-                   uint8_t flags, uint16_t win, const struct mn_tcp_opts *opts,
-                   const void *payload, size_t len)
+                   uint8_t flags, uint16_t win, const struct mn_tcp_opts *opts, const void *payload,
+                   size_t len)
 {
   uint8_t seg[MN_TCP_MAX_HDR_LEN + 9000];
-  struct mn_tcp_hdr h = {.sport = sport, .dport = dport, .seq = seq, .ack = ack, .flags = flags,
-                         .win = win};
+  struct mn_tcp_hdr h = {
+      .sport = sport, .dport = dport, .seq = seq, .ack = ack, .flags = flags, .win = win};
   if (opts)
     h.opt = *opts;
   size_t hl = MN_TCP_HDR_LEN + mn_tcp_opts_len(&h.opt);

@@ -104,8 +104,8 @@ ssize_t tn_recv(mynet_sock *s, void *buf, size_t len, struct sockaddr_in *from);
 /* A TCP segment from the peer (TN_PEER:sport) to the stack (TN_ADDR:dport),
  * checksummed by mn_tcp_emit; opts NULL means no options. */
 void tn_inject_tcp(struct tn *t, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
-                   uint8_t flags, uint16_t win, const struct mn_tcp_opts *opts,
-                   const void *payload, size_t len);
+                   uint8_t flags, uint16_t win, const struct mn_tcp_opts *opts, const void *payload,
+                   size_t len);
 /* Pop the next frame and check it is a TCP segment from TN_ADDR to TN_PEER
  * with a valid checksum; fill *h, copy up to cap payload bytes (payload may
  * be NULL) and return the payload length. */
