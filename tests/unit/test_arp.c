@@ -1,6 +1,7 @@
 /* ARP and the neighbour cache on the test device: replies, resolution with
  * a pending queue, retries and failure, ageing, announcements, bad
  * packets. */
+#include "helpers/run.h"
 #include "helpers/testnet.h"
 
 #include <errno.h>
@@ -438,9 +439,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

@@ -1,6 +1,7 @@
 /* Configuration: every MYNET_* variable with good and bad values, the
  * parsers underneath, and reading an environment vector.  Every error
  * message must name the variable it is about. */
+#include "helpers/run.h"
 #include <mynet/config.h>
 
 #include "wire/ipv4.h"
@@ -508,9 +509,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

@@ -1,5 +1,6 @@
 /* The core facilities: packet buffers and their pool, buffer queues, the
  * timer heap, and the seeded random source. */
+#include "helpers/run.h"
 #include "helpers/testnet.h"
 
 #include "core/pbuf.h"
@@ -508,9 +509,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

@@ -1,6 +1,7 @@
 /* The fault-injecting device wrapped around a test device: loss,
  * duplication, corruption, reordering and delay, in both directions,
  * reproducible from a seed, on a virtual clock. */
+#include "helpers/run.h"
 #include "helpers/testnet.h"
 
 #include "wire/be.h"
@@ -368,9 +369,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

@@ -1,5 +1,6 @@
 /* ICMP: echo, errors we send (and the ones we must not), rate limiting,
  * and errors we receive reaching the socket they concern. */
+#include "helpers/run.h"
 #include "helpers/testnet.h"
 
 #include "net/icmp.h"
@@ -429,9 +430,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

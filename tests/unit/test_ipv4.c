@@ -1,4 +1,5 @@
 /* IPv4 input validation and demultiplexing, and the header we send. */
+#include "helpers/run.h"
 #include "helpers/testnet.h"
 
 #include "wire/be.h"
@@ -410,9 +411,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

@@ -1,5 +1,6 @@
 /* The routing table: longest-prefix match, gateways, loopback for local
  * destinations, and what the socket layer sees without a route. */
+#include "helpers/run.h"
 #include "helpers/testnet.h"
 
 #include <errno.h>
@@ -330,9 +331,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

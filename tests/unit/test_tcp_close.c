@@ -2,6 +2,7 @@
  * and half close, TIME_WAIT, aborts by reset, and resets arriving in every
  * synchronized state. */
 #include "helpers/peer.h"
+#include "helpers/run.h"
 
 #include <string.h>
 
@@ -532,9 +533,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

@@ -2,6 +2,7 @@
  * every state (as Linux's tcp_poll() reports them), the notify callback,
  * and ICMP errors (RFC 5927, RFC 1122 4.2.3.9). */
 #include "helpers/peer.h"
+#include "helpers/run.h"
 
 #include <netinet/tcp.h>
 #include <string.h>
@@ -297,9 +298,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

@@ -2,6 +2,7 @@
  * simultaneous open, resets to closed ports and during the handshake, SYN
  * and SYN-ACK retransmission. */
 #include "helpers/peer.h"
+#include "helpers/run.h"
 
 #include <string.h>
 
@@ -665,9 +666,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

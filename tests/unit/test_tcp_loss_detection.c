@@ -3,6 +3,7 @@
  * retransmit and SACK-based loss detection (RFC 5827, RFC 6675 IsLost),
  * and retransmissions that are lost again. */
 #include "helpers/peer.h"
+#include "helpers/run.h"
 
 #include <netinet/tcp.h>
 #include <string.h>
@@ -226,9 +227,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

@@ -1,6 +1,7 @@
 /* When small writes go out: Nagle's algorithm (RFC 1122 4.2.3.4) in the
  * form Linux uses, TCP_NODELAY, TCP_CORK and MSG_MORE. */
 #include "helpers/peer.h"
+#include "helpers/run.h"
 #include "transport/tcp_impl.h"
 
 #include <netinet/tcp.h>
@@ -184,9 +185,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

@@ -1,6 +1,7 @@
 /* TCP option negotiation: MSS (RFC 9293 3.7.1), window scaling and
  * timestamps (RFC 7323), SACK-permitted (RFC 2018). */
 #include "helpers/peer.h"
+#include "helpers/run.h"
 
 #include <netinet/tcp.h>
 #include <string.h>
@@ -280,9 +281,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

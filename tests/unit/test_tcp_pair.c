@@ -1,6 +1,7 @@
 /* Two stacks transfer data over a simulated link that loses, duplicates
  * and reorders frames; every byte must arrive, in order, for every seed. */
 #include "helpers/pair.h"
+#include "helpers/run.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -154,9 +155,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

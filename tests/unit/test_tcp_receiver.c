@@ -2,6 +2,7 @@
  * blocks in duplicate ACKs (RFC 2018), and when ACKs go out at once
  * (RFC 5681 4.2). */
 #include "helpers/peer.h"
+#include "helpers/run.h"
 
 #include <string.h>
 
@@ -235,9 +236,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

@@ -2,6 +2,7 @@
  * 3.2), NewReno partial acknowledgments (RFC 6582) and SACK-based
  * recovery driven by the scoreboard (RFC 6675). */
 #include "helpers/peer.h"
+#include "helpers/run.h"
 
 #include <netinet/tcp.h>
 #include <string.h>
@@ -266,9 +267,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

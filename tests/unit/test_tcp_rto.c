@@ -2,6 +2,7 @@
  * from timed segments, Linux's RTO floor, exponential backoff, Karn's
  * algorithm, and the congestion window after a timeout (RFC 5681 3.1). */
 #include "helpers/peer.h"
+#include "helpers/run.h"
 #include "transport/tcp_impl.h"
 
 #include <netinet/tcp.h>
@@ -288,9 +289,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

@@ -2,6 +2,7 @@
  * exactly draw a rate-limited challenge ACK; ACKs for data never sent or
  * long acknowledged are dropped. */
 #include "helpers/peer.h"
+#include "helpers/run.h"
 
 #include <string.h>
 
@@ -192,9 +193,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

@@ -2,6 +2,7 @@
  * RFC 9293 3.8.6.3), keepalive (RFC 1122 4.2.3.6 with Linux's socket
  * options) and TCP_USER_TIMEOUT (RFC 5482). */
 #include "helpers/peer.h"
+#include "helpers/run.h"
 #include "transport/tcp_impl.h"
 
 #include <netinet/tcp.h>
@@ -309,9 +310,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

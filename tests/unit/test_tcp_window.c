@@ -2,6 +2,7 @@
  * window, a sender facing a zero window probes it (RFC 9293 3.8.6.1), and
  * both sides avoid silly windows (RFC 9293 3.8.6.2). */
 #include "helpers/peer.h"
+#include "helpers/run.h"
 
 #include <string.h>
 
@@ -253,9 +254,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

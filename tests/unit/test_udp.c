@@ -1,4 +1,5 @@
 /* UDP sockets on the test device: demultiplexing, queues, errors. */
+#include "helpers/run.h"
 #include "helpers/testnet.h"
 
 #include <errno.h>
@@ -157,9 +158,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run(suite());
 }

@@ -7,6 +7,7 @@
 #ifndef MN_TEST_WIRE_GOLDEN_H
 #define MN_TEST_WIRE_GOLDEN_H
 
+#include "helpers/run.h"
 #include <check.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -96,13 +97,6 @@ __attribute__((unused)) static uint32_t ref_pseudo(uint32_t src, uint32_t dst, u
 }
 
 /* Runs one suite and turns its result into an exit status. */
-__attribute__((unused)) static int run_suite(Suite *s)
-{
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+#define run_suite mn_test_run
 
 #endif
