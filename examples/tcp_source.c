@@ -18,6 +18,7 @@
  * how fast the socket took the data, not when it arrived (the sink's time
  * does).  Exits 0 on success, 1 on a network or file error, 2 on a usage
  * error. */
+#include "example_util.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,65 +47,6 @@ static void usage(FILE *out)
           "  -f FILE    send FILE's contents instead\n"
           "  -b BUFSIZE bytes per write() (default %d)\n",
           DEFAULT_BYTES, DEFAULT_BUFSIZE);
-}
-
-/* Parse a byte count with an optional K, M or G suffix; -1 if malformed. */
-static int parse_size(const char *s, long long lo, long long *out)
-{
-  char *end;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (errno != 0 || end == s || v < 0)
-    return -1;
-  long long mult = 1;
-  switch (*end) {
-  case '\0':
-    break;
-  case 'K':
-  case 'k':
-    mult = 1LL << 10;
-    end++;
-    break;
-  case 'M':
-  case 'm':
-    mult = 1LL << 20;
-    end++;
-    break;
-  case 'G':
-  case 'g':
-    mult = 1LL << 30;
-    end++;
-    break;
-  default:
-    return -1;
-  }
-  if (*end != '\0' || v > LLONG_MAX / mult || v * mult < lo)
-    return -1;
-  *out = v * mult;
-  return 0;
-}
-
-static double now_seconds(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Write all of buf, resuming after signals and short writes; 0 or -1. */
-static int write_all(int fd, const unsigned char *buf, size_t len)
-{
-  while (len > 0) {
-    ssize_t n = write(fd, buf, len);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    buf += n;
-    len -= (size_t)n;
-  }
-  return 0;
 }
 
 struct source {
