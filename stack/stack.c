@@ -99,6 +99,10 @@ int mynet_stack_poll(mynet_stack *st, mynet_time now)
    * device is drained or has used its budget this round. */
   for (int round = 0; more && round < 16; round++) {
     more = false;
+    /* ACKs that are merely due (every second segment) wait for the end of
+     * the batch: one ACK for what arrived together, as GRO gives the
+     * kernel.  Each frame written to a TAP costs a system call. */
+    st->rx_batch = true;
     for (int i = 0; i < st->n_ifaces; i++) {
       struct mn_iface *ifc = &st->ifaces[i];
       for (int n = 0; n < MN_POLL_BUDGET; n++) {
@@ -110,6 +114,8 @@ int mynet_stack_poll(mynet_stack *st, mynet_time now)
         mn_eth_input(st, ifc, p);
       }
     }
+    st->rx_batch = false;
+    mn_tcp_flush_acks(st);
     mn_timer_run(&st->timers, st->now);
   }
   return frames;

@@ -36,6 +36,7 @@ struct mynet_stack {
   struct mn_udp_state udp;
   struct mn_tcp_table *tcp;
   struct mynet_sock *all_socks;
+  bool rx_batch; /* inside mynet_stack_poll's receive loop */
 };
 
 size_t mn_stack_free_report(mynet_stack *st);

@@ -17,6 +17,8 @@ void mn_tcp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ipv
 /* An ICMP error about a segment we sent (seq is the quoted sequence). */
 void mn_tcp_icmp_error(struct mynet_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
                        uint16_t rport, uint32_t seq, uint8_t type, uint8_t code, int err);
+/* Send the ACKs deferred while a batch of frames was received. */
+void mn_tcp_flush_acks(struct mynet_stack *st);
 /* Some closed connection still has data or a FIN exchange to finish. */
 bool mn_tcp_lingering(const struct mynet_stack *st);
 

@@ -115,6 +115,8 @@ struct mn_tcp_sock {
   /* Delayed ACK (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3). */
   int unacked_segs;
   bool ack_now;
+  bool ack_deferred;                /* on the stack's list of ACKs sent after the batch */
+  struct mn_tcp_sock *ack_next;
   bool quickack;    /* TCP_QUICKACK 1: acknowledge every segment at once */
   bool pingpong;    /* TCP_QUICKACK 0 was asked for (what getsockopt reports) */
   uint16_t rcv_mss; /* largest segment the peer sent: what "full-sized" means */
@@ -149,7 +151,8 @@ struct mn_tcp_table {
   int challenge_tokens;
   mynet_time challenge_second;
   uint64_t bound_count;
-  bool loss_probes; /* RFC 8985 tail loss probes (Linux: net.ipv4.tcp_early_retrans) */
+  bool loss_probes;
+  struct mn_tcp_sock *deferred_acks; /* RFC 8985 tail loss probes (Linux: net.ipv4.tcp_early_retrans) */
 };
 
 static inline struct mn_tcp_sock *tcp_of(struct mynet_sock *s)

@@ -234,6 +234,42 @@ static void pull_ofo(struct mn_tcp_sock *tp)
 
 /* Queue data that lies in the window; returns whether all of it was
  * kept. */
+/* An ACK that is due but not urgent: sent at once, or at the end of the
+ * batch of frames being received (mn_tcp_flush_acks). */
+static void defer_ack(struct mn_tcp_sock *tp)
+{
+  struct mynet_stack *st = tp->sk.st;
+  if (!st->rx_batch) {
+    tp->ack_now = true;
+    return;
+  }
+  if (tp->ack_deferred)
+    return;
+  tp->ack_deferred = true;
+  mynet_sock_ref(&tp->sk); /* the list's: the connection may end before the flush */
+  tp->ack_next = st->tcp->deferred_acks;
+  st->tcp->deferred_acks = tp;
+}
+
+void mn_tcp_flush_acks(struct mynet_stack *st)
+{
+  struct mn_tcp_sock *tp;
+  while ((tp = st->tcp->deferred_acks)) {
+    st->tcp->deferred_acks = tp->ack_next;
+    tp->ack_next = NULL;
+    tp->ack_deferred = false;
+    /* Still owed unless something sent since (data, another ACK). */
+    if (tp->rcv_nxt != tp->last_ack_sent && tp->state >= MN_TCPS_ESTABLISHED &&
+        tp->state != MN_TCPS_TIME_WAIT) {
+      tp->ack_now = true;
+      mn_tcp_output(tp);
+      if (tp->ack_now)
+        mn_tcp_send_ack(tp);
+    }
+    mynet_sock_unref(&tp->sk);
+  }
+}
+
 static bool data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data, uint32_t len,
                        const struct seg *sg)
 {
@@ -254,8 +290,10 @@ static bool data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data
     if (n > tp->rcv_mss)
       tp->rcv_mss = (uint16_t)MN_MIN(n, (uint32_t)tp->adv_mss);
     tp->unacked_segs++;
-    if (tp->rcv_nxt - tp->last_ack_sent > tp->rcv_mss || tp->quickack)
+    if (tp->quickack)
       tp->ack_now = true;
+    else if (tp->rcv_nxt - tp->last_ack_sent > tp->rcv_mss)
+      defer_ack(tp);
     mn_sock_wake(&tp->sk);
     return n == len;
   }
