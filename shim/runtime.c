@@ -118,7 +118,7 @@ void shim_log(int level, const char *fmt, ...)
 {
   if (level > rt.cfg.log_level)
     return;
-  char msg[512];
+  char msg[4608];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
@@ -468,6 +468,13 @@ __attribute__((destructor)) static void shim_fini(void)
     shim_unlock();
     REAL(ppoll)(pfd, (nfds_t)rt.nrx, &ts, NULL);
     shim_lock();
+  }
+  /* What happened, for whoever asked for debug output: retransmissions,
+   * drops and why. */
+  if (rt.cfg.log_level >= MYNET_LOG_DEBUG) {
+    char text[4096];
+    mynet_stack_counters_text(rt.st, text, sizeof text);
+    shim_log(MYNET_LOG_DEBUG, "counters: %s", text);
   }
   shim_unlock();
 }

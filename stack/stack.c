@@ -167,6 +167,23 @@ int64_t mynet_stack_counter(const mynet_stack *st, const char *name)
   return -1;
 }
 
+size_t mynet_stack_counters_text(const mynet_stack *st, char *buf, size_t cap)
+{
+  size_t n = 0;
+  if (cap)
+    buf[0] = 0;
+#define MN_COUNTER_TEXT(layer, field)                                                              \
+  if (st->ctr.layer##_##field) {                                                                   \
+    int w = snprintf(buf + (n < cap ? n : cap), n < cap ? cap - n : 0, "%s%s=%llu",                \
+                     n ? " " : "", #layer "." #field,                                              \
+                     (unsigned long long)st->ctr.layer##_##field);                                 \
+    n += w > 0 ? (size_t)w : 0;                                                                    \
+  }
+  MN_COUNTERS(MN_COUNTER_TEXT)
+#undef MN_COUNTER_TEXT
+  return n;
+}
+
 int mn_log_level(const struct mynet_stack *st)
 {
   return st->hooks.log ? st->hooks.log_level : -1;

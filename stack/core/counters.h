@@ -52,6 +52,7 @@
   X(tcp, fast_retrans)                                                                             \
   X(tcp, tlp_probes)                                                                               \
   X(tcp, lost_retrans)                                                                             \
+  X(tcp, spurious_undos)                                                                           \
   X(tcp, timeouts)                                                                                 \
   X(tcp, challenge_acks)                                                                           \
   X(tcp, paws_drops)                                                                               \

@@ -16,6 +16,7 @@
 
 struct delay_queue {
   struct mn_pbuf *head, *tail;
+  mynet_time last; /* release time of the newest frame kept in order */
 };
 
 struct faults {
@@ -68,17 +69,25 @@ static void dq_clear(struct delay_queue *q)
   q->tail = NULL;
 }
 
-static mynet_time release_time(struct faults *f, mynet_time now)
+/* Jitter varies the delay but keeps the order, as a real path does:
+ * frames overtake one another only at the rate `reorder` asks for.  (A
+ * jitter far above the gap between frames would otherwise shuffle most of
+ * a burst, which no link does and no sender tolerates.) */
+static mynet_time release_time(struct faults *f, struct delay_queue *q, mynet_time now)
 {
   mynet_time d = f->cfg.delay;
   if (f->cfg.jitter)
     d += (mynet_time)mn_rand_below(&f->rand, (uint32_t)(2 * f->cfg.jitter + 1)) - f->cfg.jitter;
+  mynet_time when = now + (d > 0 ? d : 0);
   if (mn_rand_ppm(&f->rand, f->cfg.reorder_ppm)) {
     /* Hold this frame back long enough for the next ones to overtake it. */
     f->ctr->faults_reordered++;
-    d += f->cfg.delay > MYNET_MS(1) ? f->cfg.delay : MYNET_MS(1);
+    return when + (f->cfg.delay > MYNET_MS(1) ? f->cfg.delay : MYNET_MS(1));
   }
-  return now + (d > 0 ? d : 0);
+  if (when < q->last)
+    when = q->last;
+  q->last = when;
+  return when;
 }
 
 static void corrupt(struct faults *f, struct mn_pbuf *p)
@@ -93,8 +102,8 @@ static void corrupt(struct faults *f, struct mn_pbuf *p)
 
 /* Decide the fate of one frame: NULL if lost, otherwise the frame (and a
  * duplicate in *dup) with their release times set. */
-static struct mn_pbuf *impair(struct faults *f, struct mn_pbuf *p, struct mn_pbuf **dup,
-                              mynet_time now)
+static struct mn_pbuf *impair(struct faults *f, struct delay_queue *q, struct mn_pbuf *p,
+                              struct mn_pbuf **dup, mynet_time now)
 {
   *dup = NULL;
   if (mn_rand_ppm(&f->rand, f->cfg.loss_ppm)) {
@@ -106,12 +115,12 @@ static struct mn_pbuf *impair(struct faults *f, struct mn_pbuf *p, struct mn_pbu
     *dup = mn_pbuf_clone(p);
     if (*dup) {
       f->ctr->faults_duplicated++;
-      (*dup)->when = release_time(f, now);
+      (*dup)->when = release_time(f, q, now);
     }
   }
   if (mn_rand_ppm(&f->rand, f->cfg.corrupt_ppm))
     corrupt(f, p);
-  p->when = release_time(f, now);
+  p->when = release_time(f, q, now);
   if (p->when > now)
     f->ctr->faults_delayed++;
   return p;
@@ -128,7 +137,7 @@ static int faults_transmit(struct mn_device *d, struct mn_pbuf *p, mynet_time no
 {
   struct faults *f = (struct faults *)d;
   struct mn_pbuf *dup;
-  p = impair(f, p, &dup, now);
+  p = impair(f, &f->tx, p, &dup, now);
   if (p)
     dq_insert(&f->tx, p);
   if (dup)
@@ -149,7 +158,7 @@ static struct mn_pbuf *faults_receive(struct mn_device *d, struct mn_pool *pool,
     if (!p)
       return NULL;
     struct mn_pbuf *dup;
-    p = impair(f, p, &dup, now);
+    p = impair(f, &f->rx, p, &dup, now);
     if (p)
       dq_insert(&f->rx, p);
     if (dup)

@@ -968,6 +968,7 @@ int mn_tcp_socket(struct mynet_stack *st, struct mynet_sock **out)
   tp->rcv_mss = MN_TCP_DEFAULT_MSS;
   mn_seqset_clear(&tp->ofo);
   mn_seqset_clear(&tp->sacked);
+  mn_seqset_clear(&tp->rexmitted);
   mn_tcp_timers_init(tp);
   *out = &tp->sk;
   return 0;

@@ -104,18 +104,25 @@ struct mn_tcp_sock {
   uint32_t cwnd, ssthresh;
   int dupacks;
   bool in_recovery;
-  uint32_t recover;        /* RecoveryPoint / NewReno "recover"; starts at the ISS */
-  uint32_t high_rxt;       /* RFC 6675 HighRxt */
-  struct mn_seqset sacked; /* the scoreboard */
-  uint32_t rxt_fence;      /* snd_max when a hole was last retransmitted */
-  bool tlp;                /* t_rexmt is a tail loss probe timeout (RFC 8985 7) */
-  bool tlp_sent;           /* a probe is out; no other until new data is acknowledged */
+  uint32_t recover;                    /* RecoveryPoint / NewReno "recover"; starts at the ISS */
+  uint32_t high_rxt;                   /* RFC 6675 HighRxt */
+  struct mn_seqset sacked;             /* the scoreboard */
+  uint32_t rxt_fence;                  /* snd_max when a hole was last retransmitted */
+  uint32_t prior_cwnd, prior_ssthresh; /* before this recovery, for an undo */
+  int undo_retrans;                    /* retransmissions not yet shown spurious by a D-SACK */
+  struct mn_seqset rexmitted;          /* what this recovery retransmitted: only a D-SACK of
+                                          these shows a spurious retransmission, not one
+                                          of a copy the network made */
+  bool undo_possible;
+  bool after_rto; /* going back over [snd_una, recover) after a timeout */
+  bool tlp;       /* t_rexmt is a tail loss probe timeout (RFC 8985 7) */
+  bool tlp_sent;  /* a probe is out; no other until new data is acknowledged */
   uint32_t prr_delivered;
 
   /* Delayed ACK (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3). */
   int unacked_segs;
   bool ack_now;
-  bool ack_deferred;                /* on the stack's list of ACKs sent after the batch */
+  bool ack_deferred; /* on the stack's list of ACKs sent after the batch */
   struct mn_tcp_sock *ack_next;
   bool quickack;    /* TCP_QUICKACK 1: acknowledge every segment at once */
   bool pingpong;    /* TCP_QUICKACK 0 was asked for (what getsockopt reports) */
@@ -152,7 +159,8 @@ struct mn_tcp_table {
   mynet_time challenge_second;
   uint64_t bound_count;
   bool loss_probes;
-  struct mn_tcp_sock *deferred_acks; /* RFC 8985 tail loss probes (Linux: net.ipv4.tcp_early_retrans) */
+  struct mn_tcp_sock
+      *deferred_acks; /* RFC 8985 tail loss probes (Linux: net.ipv4.tcp_early_retrans) */
 };
 
 static inline struct mn_tcp_sock *tcp_of(struct mynet_sock *s)

@@ -326,6 +326,11 @@ static void enter_recovery(struct mn_tcp_sock *tp)
 {
   struct mynet_stack *st = tp->sk.st;
   st->ctr.tcp_fast_retrans++;
+  tp->prior_cwnd = tp->cwnd;
+  tp->prior_ssthresh = tp->ssthresh;
+  tp->undo_retrans = 0;
+  tp->undo_possible = true;
+  mn_seqset_clear(&tp->rexmitted);
   tp->in_recovery = true;
   tp->recover = tp->snd_max;
   tp->ssthresh = tp->cc->ssthresh(tp, st->now);
@@ -380,6 +385,45 @@ static void detect_lost_retransmission(struct mn_tcp_sock *tp)
     tp->high_rxt = tp->snd_una;
     tp->rxt_fence = tp->snd_max;
   }
+}
+
+/* RFC 2883 D-SACK: the first block reports data received twice: below
+ * the cumulative ACK, or inside the second block. */
+static bool is_dsack(const struct mn_tcp_hdr *th)
+{
+  const struct mn_tcp_sack_block *b = th->opt.sack;
+  if (th->opt.nsack == 0)
+    return false;
+  if (SEQ_LEQ(b[0].right, th->ack))
+    return true;
+  return th->opt.nsack > 1 && SEQ_GEQ(b[0].left, b[1].left) && SEQ_LEQ(b[0].right, b[1].right);
+}
+
+/* When D-SACKs show that every retransmission of a recovery episode
+ * reached a receiver that already had the data, the loss was reordering:
+ * put the window back (RFC 3708 and Linux's DSACK undo).  The duplicate
+ * threshold stays: raising it without RACK's timer (RFC 8985) turned
+ * real losses into timeouts. */
+static void dsack_undo(struct mn_tcp_sock *tp, const struct mn_tcp_hdr *th)
+{
+  if (!tp->undo_possible || tp->undo_retrans <= 0)
+    return;
+  const struct mn_tcp_sack_block *b = &th->opt.sack[0];
+  if (!mn_seqset_contains(&tp->rexmitted, b->left) ||
+      !mn_seqset_contains(&tp->rexmitted, b->right - 1))
+    return;
+  int segs = (int)((b->right - b->left + tp->mss - 1) / tp->mss);
+  tp->undo_retrans -= segs > 0 ? segs : 1;
+  if (tp->undo_retrans > 0)
+    return;
+  tp->undo_possible = false;
+  tp->sk.st->ctr.tcp_spurious_undos++;
+  if (tp->cwnd < tp->prior_cwnd)
+    tp->cwnd = tp->prior_cwnd;
+  if (tp->ssthresh < tp->prior_ssthresh)
+    tp->ssthresh = tp->prior_ssthresh;
+  tp->in_recovery = false;
+  tp->dupacks = 0;
 }
 
 /* Step five: the ACK field.  Returns false if the segment must be
@@ -446,6 +490,8 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
         mn_seqset_bytes(&tp->sacked) > before)
       dup = true;
     detect_lost_retransmission(tp);
+    if (is_dsack(th))
+      dsack_undo(tp, th);
   }
   /* Window update (RFC 9293 3.10.7.4, SND.WL1/WL2 rule). */
   if (SEQ_LT(tp->snd_wl1, th->seq) || (tp->snd_wl1 == th->seq && SEQ_LEQ(tp->snd_wl2, th->ack))) {
@@ -483,6 +529,8 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
       tp->high_rxt = tp->snd_una;
     mn_seqset_trim(&tp->sacked, tp->snd_una);
     tp->rexmt_count = 0;
+    if (tp->after_rto && SEQ_GEQ(th->ack, tp->recover))
+      tp->after_rto = false;
     if (tp->in_recovery) {
       if (SEQ_GEQ(th->ack, tp->recover)) {
         /* Full acknowledgment: recovery is over (RFC 6582 3.2 step 3,
@@ -550,6 +598,15 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
        * 3.2 step 1, RFC 6675 5): duplicates of what a timeout already
        * resent are not a new loss. */
       enter_recovery(tp);
+    } else if (tp->after_rto && tp->sack_ok && loss_detected(tp)) {
+      /* But SACKs may still show that a segment resent after the timeout
+       * was lost again: resend the holes (as Linux does in its Loss state),
+       * without reducing the window a second time (RFC 6675 5.1). */
+      tp->in_recovery = true;
+      tp->undo_possible = false;
+      tp->high_rxt = tp->snd_una;
+      tp->rxt_fence = tp->snd_max;
+      mn_tcp_retransmit_lost(tp);
     }
   }
   return true;

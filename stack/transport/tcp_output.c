@@ -122,8 +122,13 @@ int mn_tcp_send_segment(struct mn_tcp_sock *tp, uint32_t seq, uint8_t flags, uin
   }
   st->ctr.tcp_out_segs++;
   uint32_t seqlen = len + (syn ? 1 : 0) + ((flags & MN_TCP_FIN) ? 1 : 0);
-  if (seqlen && SEQ_LT(seq, tp->snd_max))
+  if (seqlen && SEQ_LT(seq, tp->snd_max)) {
     st->ctr.tcp_retrans_segs++;
+    if (tp->in_recovery && len) {
+      tp->undo_retrans++;
+      mn_seqset_add(&tp->rexmitted, seq, seq + len);
+    }
+  }
   if (flags & MN_TCP_RST)
     st->ctr.tcp_out_rsts++;
   /* Karn's algorithm: without timestamps, time only segments sent for
@@ -301,6 +306,12 @@ void mn_tcp_output(struct mn_tcp_sock *tp)
     mn_tcp_retransmit_lost(tp);
 
   for (int guard = 0; guard < 100000; guard++) {
+    /* Going back after a timeout, skip what the receiver SACKed. */
+    while (SEQ_LT(tp->snd_nxt, tp->snd_max) && mn_seqset_contains(&tp->sacked, tp->snd_nxt)) {
+      for (int i = 0; i < tp->sacked.n; i++)
+        if (SEQ_GEQ(tp->snd_nxt, tp->sacked.r[i].start) && SEQ_LT(tp->snd_nxt, tp->sacked.r[i].end))
+          tp->snd_nxt = SEQ_MIN(tp->sacked.r[i].end, tp->snd_max);
+    }
     uint32_t off = tp->snd_nxt - tp->snd_una;
     uint32_t queued = (uint32_t)tp->snd.len;
     uint32_t avail = queued > off ? queued - off : 0;
@@ -314,13 +325,19 @@ void mn_tcp_output(struct mn_tcp_sock *tp)
     if (!tp->in_recovery && tp->dupacks > 0 && tp->dupacks < MN_TCP_DUPTHRESH &&
         SEQ_GEQ(tp->snd_una, tp->recover))
       cwnd += (uint32_t)tp->dupacks * tp->mss;
-    uint32_t wnd = MN_MIN(tp->snd_wnd, cwnd);
     uint32_t usable;
-    if (tp->in_recovery && tp->sack_ok)
-      usable = MN_MIN(tp->cwnd > flight ? tp->cwnd - flight : 0,
-                      tp->snd_wnd > off ? tp->snd_wnd - off : 0);
-    else
-      usable = wnd > off ? wnd - off : 0;
+    uint32_t rwnd_room = tp->snd_wnd > off ? tp->snd_wnd - off : 0;
+    if (tp->in_recovery && tp->sack_ok) {
+      usable = MN_MIN(tp->cwnd > flight ? tp->cwnd - flight : 0, rwnd_room);
+    } else {
+      /* Going back after a timeout, what the receiver SACKed below
+       * snd_nxt was skipped, not sent: it does not fill the window. */
+      uint32_t skipped = tp->after_rto ? mn_seqset_bytes(&tp->sacked) -
+                                             mn_seqset_bytes_above(&tp->sacked, tp->snd_nxt)
+                                       : 0;
+      uint32_t in_cwnd = off > skipped ? off - skipped : 0;
+      usable = MN_MIN(cwnd > in_cwnd ? cwnd - in_cwnd : 0, rwnd_room);
+    }
     uint32_t len = MN_MIN(MN_MIN(avail, usable), (uint32_t)tp->mss);
     /* Our FIN sits right after the last queued byte until it is
      * acknowledged; after that snd_una has moved past it. */

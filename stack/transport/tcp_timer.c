@@ -17,14 +17,17 @@ static mynet_time backed_off(const struct mn_tcp_sock *tp)
 }
 
 /* RFC 8985 7.2: a tail loss probe is scheduled instead of the RTO while
- * data is outstanding, an RTT is known and no loss recovery is going on,
- * so a loss at the end of a flight is repaired by fast recovery after two
- * round trips rather than by a timeout (200 ms at least). */
+ * data is outstanding and an RTT is known, so a loss at the end of a
+ * flight is repaired by fast recovery after two round trips rather than by
+ * a timeout (200 ms at least).  Unlike RFC 8985 (and Linux), also during
+ * SACK recovery: with the small windows of a lossy path, the one ACK that
+ * would acknowledge a successful retransmission is often the last one in
+ * flight, and losing it stalls recovery until the RTO; a probe draws
+ * another.  (Linux keeps its ACK clock going with PRR instead.) */
 static bool tlp_eligible(const struct mn_tcp_sock *tp)
 {
-  return tp->sk.st->tcp->loss_probes && tp->srtt && !tp->in_recovery && !tp->tlp_sent &&
-         tp->rexmt_count == 0 && tp->sack_ok &&
-         (tp->state == MN_TCPS_ESTABLISHED || tp->state == MN_TCPS_CLOSE_WAIT) &&
+  return tp->sk.st->tcp->loss_probes && tp->srtt && !tp->tlp_sent && tp->rexmt_count == 0 &&
+         tp->sack_ok && (tp->state == MN_TCPS_ESTABLISHED || tp->state == MN_TCPS_CLOSE_WAIT) &&
          tp->snd_max != tp->snd_una;
 }
 
@@ -222,6 +225,12 @@ static void rexmt_fire(struct mn_timer *t, mynet_time now)
   }
   tp->rexmt_count++;
   st->ctr.tcp_timeouts++;
+  MN_DEBUG(st,
+           "tcp %u-%u: retransmission timeout %d: una %u nxt %u max %u cwnd %u wnd %u sacked %u "
+           "in %d ranges, recovery %d, dupacks %d, high_rxt +%d",
+           tp->sk.lport, tp->sk.rport, tp->rexmt_count, tp->snd_una, tp->snd_nxt, tp->snd_max,
+           tp->cwnd, tp->snd_wnd, mn_seqset_bytes(&tp->sacked), tp->sacked.n, tp->in_recovery,
+           tp->dupacks, (int)(tp->high_rxt - tp->snd_una));
   int limit = tp->state == MN_TCPS_SYN_SENT       ? MN_TCP_SYN_RETRIES
               : tp->state == MN_TCPS_SYN_RECEIVED ? MN_TCP_SYNACK_RETRIES
               : tp->sk.user_closed                ? MN_TCP_ORPHAN_RETRIES
@@ -248,10 +257,15 @@ static void rexmt_fire(struct mn_timer *t, mynet_time now)
   if (tp->rexmt_count == 1 || tp->in_recovery)
     tp->ssthresh = tp->cc->ssthresh(tp, now);
   tp->cwnd = tp->mss;
+  tp->undo_possible = false;
   tp->in_recovery = false;
   tp->dupacks = 0;
-  /* RFC 6675 5.1: after a timeout the scoreboard may be stale. */
-  mn_seqset_clear(&tp->sacked);
+  /* RFC 6675 5.1: the scoreboard stays in use after a timeout, so what
+   * the receiver has SACKed is not sent again.  A second timeout in a row
+   * may mean the receiver reneged (RFC 2018 8): then forget it. */
+  if (tp->rexmt_count > 1)
+    mn_seqset_clear(&tp->sacked);
+  tp->after_rto = true;
   tp->high_rxt = tp->snd_una;
   tp->recover = tp->snd_max;
   tp->snd_nxt = tp->snd_una;

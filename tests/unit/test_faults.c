@@ -226,6 +226,30 @@ START_TEST(test_faults_jitter_spreads_release_times_within_the_bound)
 }
 END_TEST
 
+START_TEST(test_faults_jitter_keeps_frames_in_the_order_they_were_sent)
+{
+  struct fx f;
+  fx_init(&f, "delay=5ms±2ms,seed=9");
+  enum { N = 200 };
+  /* Back to back, 10 us apart: far closer than the jitter. */
+  for (uint32_t i = 0; i < N; i++)
+    send_frame(&f, i, T0 + (mynet_time)i * 10);
+  uint32_t next = 0;
+  for (;;) {
+    mynet_time d = f.dev->ops->deadline(f.dev);
+    if (d == MYNET_TIME_NEVER)
+      break;
+    uint32_t seqs[N];
+    int n = wire_out(&f, d, seqs, N);
+    for (int i = 0; i < n; i++)
+      ck_assert_uint_eq(seqs[i], next++);
+  }
+  ck_assert_uint_eq(next, N);
+  ck_assert_uint_eq(f.ctr.faults_reordered, 0);
+  fx_free(&f);
+}
+END_TEST
+
 START_TEST(test_faults_duplication_produces_two_identical_copies)
 {
   struct fx f;
@@ -358,6 +382,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_faults_same_seed_makes_the_same_decisions);
   tcase_add_test(tc, test_faults_delay_holds_frames_until_their_release_time);
   tcase_add_test(tc, test_faults_jitter_spreads_release_times_within_the_bound);
+  tcase_add_test(tc, test_faults_jitter_keeps_frames_in_the_order_they_were_sent);
   tcase_add_test(tc, test_faults_duplication_produces_two_identical_copies);
   tcase_add_test(tc, test_faults_corruption_flips_one_bit_past_the_ethernet_header);
   tcase_add_test(tc, test_faults_reordering_lets_later_frames_overtake_without_losing_any);

@@ -210,6 +210,105 @@ START_TEST(test_a_lost_retransmission_is_sent_again_once_later_data_is_sacked)
 }
 END_TEST
 
+START_TEST(test_after_a_timeout_data_the_receiver_sacked_is_not_sent_again)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 6);
+  mn_tcp_set_loss_probes(t.st, false);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  mn_tcp_arm_rexmt(tp); /* the timer setup() armed was a probe */
+  /* 0 is lost, 1 and 2 are SACKed (too little for fast retransmit), the
+   * rest and the duplicates are lost: the timeout fires. */
+  struct mn_tcp_sack_block b = {seg(1), seg(3)};
+  peer_sack(&p, &b, 1);
+  tn_expect_silence(&t);
+  tn_advance(&t, tp->rto);
+  peer_expect(&p, MN_TCP_ACK, seg(0), p.snd_nxt, SEG);
+  tn_expect_silence(&t);
+  /* 0 arrives: slow start resends what is missing, 3 and 4, not 1 and 2
+   * (RFC 6675 5.1: the scoreboard stays in use after a timeout). */
+  peer_inject_sack(&p, p.snd_nxt, seg(1), MN_TCP_ACK, &b, 1, NULL, 0);
+  ck_assert(!sent_seq(&t, seg(1)));
+  ck_assert(SEQ_GEQ(tp->snd_nxt, seg(3)));
+  tn_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_a_dsack_for_every_retransmission_undoes_the_window_reduction)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 8);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  uint32_t cwnd_before = tp->cwnd;
+  /* 0 is only delayed: 1..3 draw three duplicates and 0 is resent. */
+  struct mn_tcp_sack_block b = {seg(1), seg(2)};
+  for (int i = 2; i <= 4; i++) {
+    b.right = seg(i);
+    peer_sack(&p, &b, 1);
+  }
+  ck_assert(tp->in_recovery);
+  ck_assert(sent_seq(&t, seg(0)));
+  ck_assert_uint_lt(tp->cwnd, cwnd_before);
+  /* Then the original arrives, the retransmission too: the receiver
+   * acknowledges everything and reports 0 twice (RFC 2883). */
+  struct mn_tcp_sack_block d = {seg(0), seg(1)};
+  peer_inject_sack(&p, p.snd_nxt, seg(8), MN_TCP_ACK, &d, 1, NULL, 0);
+  ck_assert(!tp->in_recovery);
+  ck_assert_uint_ge(tp->cwnd, cwnd_before);
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.spurious_undos"), 1);
+  tn_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_a_dsack_for_data_never_retransmitted_undoes_nothing)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 8);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  struct mn_tcp_sack_block b = {seg(1), seg(2)};
+  for (int i = 2; i <= 4; i++) {
+    b.right = seg(i);
+    peer_sack(&p, &b, 1);
+  }
+  ck_assert(tp->in_recovery);
+  uint32_t cwnd = tp->cwnd;
+  /* The network duplicated segment 1: a D-SACK, but not of anything we
+   * retransmitted. */
+  struct mn_tcp_sack_block d[2] = {{seg(1), seg(2)}, {seg(1), seg(4)}};
+  peer_inject_sack(&p, p.snd_nxt, seg(0), MN_TCP_ACK, d, 2, NULL, 0);
+  ck_assert(tp->in_recovery);
+  ck_assert_uint_le(tp->cwnd, cwnd);
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.spurious_undos"), 0);
+  tn_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_a_recovery_whose_last_ack_is_lost_is_probed_before_the_rto)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 6);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  struct mn_tcp_sack_block b = {seg(1), seg(2)};
+  for (int i = 2; i <= 4; i++) {
+    b.right = seg(i);
+    peer_sack(&p, &b, 1);
+  }
+  ck_assert(tp->in_recovery);
+  ck_assert(sent_seq(&t, seg(0)));
+  /* The ACK of the retransmission is lost and nothing else is in flight:
+   * a probe goes out after two round trips, long before the RTO. */
+  tn_advance(&t, 2 * tp->srtt + MN_TCP_DELACK);
+  ck_assert(sent_seq(&t, seg(5)));
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.timeouts"), 0);
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.tlp_probes"), 1);
+  tn_teardown(&t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("tcp_loss_detection");
@@ -221,6 +320,10 @@ static Suite *suite(void)
   tcase_add_test(tc, test_early_retransmit_with_two_segments_out_needs_one_dupack);
   tcase_add_test(tc, test_sack_showing_three_segments_above_a_hole_starts_recovery_at_once);
   tcase_add_test(tc, test_a_lost_retransmission_is_sent_again_once_later_data_is_sacked);
+  tcase_add_test(tc, test_after_a_timeout_data_the_receiver_sacked_is_not_sent_again);
+  tcase_add_test(tc, test_a_dsack_for_every_retransmission_undoes_the_window_reduction);
+  tcase_add_test(tc, test_a_dsack_for_data_never_retransmitted_undoes_nothing);
+  tcase_add_test(tc, test_a_recovery_whose_last_ack_is_lost_is_probed_before_the_rto);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -84,6 +84,9 @@ MYNET_API bool mynet_stack_lingering(const mynet_stack *st);
 /* Counters by name ("ip.in_hdr_errors", ...), for tests and diagnostics.
  * Returns -1 for an unknown name. */
 MYNET_API int64_t mynet_stack_counter(const mynet_stack *st, const char *name);
+/* Every non-zero counter as "name=value" separated by spaces, truncated to
+ * cap; returns the length wanted. */
+MYNET_API size_t mynet_stack_counters_text(const mynet_stack *st, char *buf, size_t cap);
 
 /* pcap file format (little-endian, LINKTYPE_ETHERNET) for the driver. */
 #define MYNET_PCAP_FILE_HDR_LEN 24
