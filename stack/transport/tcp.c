@@ -254,15 +254,16 @@ void mn_tcp_setup_mss(struct mn_tcp_sock *tp)
   if (tp->user_mss_set && tp->user_mss < mss)
     mss = tp->user_mss;
   tp->adv_mss = mss;
-  uint16_t peer = tp->peer_mss ? tp->peer_mss : MN_TCP_DEFAULT_MSS;
-  uint16_t eff = peer < mss ? peer : mss;
+  uint32_t peer = tp->peer_mss ? tp->peer_mss : MN_TCP_DEFAULT_MSS;
+  uint32_t eff = peer < mss ? peer : mss;
   /* Like Linux's mss_cache: room for the timestamp option is taken out
-   * so every full segment has the same payload size. */
+   * so every full segment has the same payload size.  A peer asking for
+   * a tiny MSS gets a floor, never a wrapped-around value. */
   if (tp->ts_ok)
-    eff = (uint16_t)(eff - 12);
+    eff = eff > 12 ? eff - 12 : 0;
   if (eff < 64)
     eff = 64;
-  tp->mss = eff;
+  tp->mss = (uint16_t)eff;
 }
 
 static void init_buffers(struct mn_tcp_sock *tp)
@@ -381,6 +382,37 @@ struct mn_tcp_sock *mn_tcp_new_child(struct mn_tcp_sock *l)
   init_buffers(tp);
   l->syn_len++;
   return tp;
+}
+
+/* A socket may connect again after a failed or aborted connection (as on
+ * Linux): nothing of the old connection may leak into the new one, only
+ * the options the application set. */
+static void reset_connection(struct mn_tcp_sock *tp)
+{
+  mn_tcp_reset_timers(tp);
+  mn_ring_discard(&tp->rcv, tp->rcv.len);
+  mn_ring_discard(&tp->snd, tp->snd.len);
+  mn_seqset_clear(&tp->ofo);
+  mn_seqset_clear(&tp->sacked);
+  mn_seqset_clear(&tp->rexmitted);
+  tp->fin_queued = tp->rst_on_close = false;
+  tp->rcv_shut = tp->snd_shut = tp->done = tp->fin_rcvd = false;
+  tp->ofo_fin = false;
+  tp->rexmt_count = tp->backoff = tp->dupacks = tp->keep_probes = tp->probes_out = 0;
+  tp->in_recovery = tp->after_rto = tp->undo_possible = false;
+  tp->tlp = tp->tlp_sent = tp->persist = false;
+  tp->srtt = tp->rttvar = 0;
+  tp->rto = MN_TCP_RTO_INIT;
+  tp->rtt_timing = false;
+  tp->unacked_segs = 0;
+  tp->ack_now = false;
+  tp->soft_error = 0;
+  tp->first_unacked_at = 0;
+  tp->peer_mss = 0;
+  tp->ws_ok = tp->ts_ok = tp->sack_ok = false;
+  tp->snd_wnd = tp->max_sndwnd = 0;
+  tp->rcv_adv = 0;
+  tp->ts_recent = 0;
 }
 
 /* ---- socket operations ---- */
@@ -504,6 +536,7 @@ static int tcp_connect(struct mynet_sock *s, const struct sockaddr *addr, sockle
   } else if (mn_tcp_lookup(st, s->laddr, s->lport, dst, dport)) {
     return -EADDRNOTAVAIL;
   }
+  reset_connection(tp);
   s->raddr = dst;
   s->rport = dport;
   s->so_error = 0;

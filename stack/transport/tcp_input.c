@@ -185,8 +185,10 @@ static bool seq_acceptable(const struct mn_tcp_sock *tp, const struct seg *sg)
       return seq == tp->rcv_nxt;
     return SEQ_GEQ(seq, tp->rcv_nxt) && SEQ_LT(seq, tp->rcv_nxt + wnd);
   }
+  /* RFC 9293 3.10.7.4: with a zero window, a segment at rcv_nxt still
+   * carries a valid ACK (and RST, URG); only its data cannot be taken. */
   if (wnd == 0)
-    return false;
+    return seq == tp->rcv_nxt;
   uint32_t last = seq + sg->seglen - 1;
   return (SEQ_GEQ(seq, tp->rcv_nxt) && SEQ_LT(seq, tp->rcv_nxt + wnd)) ||
          (SEQ_GEQ(last, tp->rcv_nxt) && SEQ_LT(last, tp->rcv_nxt + wnd));
@@ -719,6 +721,7 @@ static void sync_input(struct mn_tcp_sock *tp, const struct seg *sg_in)
   if (len && SEQ_GT(seq + len, wnd_edge)) {
     len = SEQ_GT(wnd_edge, seq) ? wnd_edge - seq : 0;
     fin = false;
+    tp->ack_now = true; /* data dropped for want of room: tell the window */
   }
 
   /* Step five: the ACK. */

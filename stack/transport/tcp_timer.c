@@ -291,10 +291,17 @@ static void keep_fire(struct mn_timer *t, mynet_time now)
   struct mn_tcp_sock *tp = mn_container_of(t, struct mn_tcp_sock, t_keep);
   switch (tp->state) {
   case MN_TCPS_TIME_WAIT:
-  case MN_TCPS_FIN_WAIT_2:
-    /* 2*MSL over, or an orphan whose peer never sent its FIN. */
-    mn_tcp_close_final(tp);
+    mn_tcp_close_final(tp); /* 2*MSL are over */
     return;
+  case MN_TCPS_FIN_WAIT_2:
+    /* An orphan whose peer never sent its FIN gives up; a half-closed
+     * connection the application still reads from is only watched by
+     * keepalive, as on Linux (the timer slot is shared). */
+    if (tp->sk.user_closed) {
+      mn_tcp_close_final(tp);
+      return;
+    }
+    break;
   case MN_TCPS_ESTABLISHED:
   case MN_TCPS_CLOSE_WAIT:
   case MN_TCPS_FIN_WAIT_1:
