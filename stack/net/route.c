@@ -64,13 +64,9 @@ int mn_route_lookup(struct mynet_stack *st, uint32_t dst, struct mn_route_result
     if ((dst & mn_prefix_mask(r->prefix)) == r->net && (!best || r->prefix > best->prefix))
       best = r;
   }
-  /* The limited broadcast goes out of the first real interface. */
-  if (!best && dst == 0xffffffffu && st->n_ifaces > 1) {
-    out->ifindex = 1;
-    out->next_hop = dst;
-    out->src = st->ifaces[1].addr;
-    return 0;
-  }
+  /* The limited broadcast is routed like any address (out of the
+   * default route's interface, as a link broadcast); without a matching
+   * route it is unreachable, as on Linux. */
   if (!best)
     return -ENETUNREACH;
   out->ifindex = best->ifindex;

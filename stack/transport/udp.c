@@ -149,12 +149,14 @@ static int udp_connect(struct mynet_sock *s, const struct sockaddr *addr, sockle
   uint32_t dst = ntohl(sin->sin_addr.s_addr);
   if (dst == INADDR_ANY)
     dst = mn_ip4(127, 0, 0, 1); /* the kernel treats 0.0.0.0 as "this host" */
-  if (mn_ipv4_is_broadcast(s->st, dst) && !s->broadcast)
-    return -EACCES;
+  /* The route first, then the broadcast permission: Linux answers
+   * ENETUNREACH before EACCES. */
   uint32_t src;
   int rc = mn_ipv4_route_info(s->st, dst, &src, NULL);
   if (rc < 0)
     return rc;
+  if (mn_ipv4_is_broadcast(s->st, dst) && !s->broadcast)
+    return -EACCES;
   if (loopback_src_off_host(s->st, s->laddr, dst))
     return -EINVAL;
   rc = autobind(s);
@@ -201,13 +203,13 @@ static ssize_t udp_sendmsg(struct mynet_sock *s, const struct iovec *iov, int io
   size_t len = mn_iov_len(iov, iovcnt);
   if (len > MN_UDP_MAX_PAYLOAD)
     return -EMSGSIZE;
-  if (mn_ipv4_is_broadcast(st, dst) && !s->broadcast)
-    return -EACCES;
   uint32_t src;
   uint16_t mtu;
   int rc = mn_ipv4_route_info(st, dst, &src, &mtu);
   if (rc < 0)
     return rc;
+  if (mn_ipv4_is_broadcast(st, dst) && !s->broadcast)
+    return -EACCES;
   /* No fragmentation yet: a datagram must fit the route's MTU. */
   if (len + MN_UDP_HDR_LEN + MN_IPV4_HDR_LEN > mtu)
     return -EMSGSIZE;

@@ -13,12 +13,7 @@ setup
 
 DATA=$(dirname "$0")/data
 PORT=9500
-in_bg() { # NAME CMD...: a kernel-side program in the namespace, in the background
-  local name=$1
-  shift
-  start_bg "$name" ip netns exec "$NS" "$@"
-}
-in_bg server python3 "$DATA/tcp_semantics_server.py" "$KERNEL_IP" "$PORT"
+in_ns_bg server python3 "$DATA/tcp_semantics_server.py" "$KERNEL_IP" "$PORT"
 wait_listen "$PORT" || fail "the kernel-side server did not start"
 
 shim python3 "$DATA/tcp_semantics.py" "$KERNEL_IP" "$PORT" >"$WORK/got.txt" 2>&1 ||

@@ -1,0 +1,31 @@
+#!/bin/bash
+# What a program sees of UDP through the shim is what Linux shows it:
+# the unbound socket's name and readiness, EAGAIN, EDESTADDRREQ, EINVAL
+# for port 0, EACCES for broadcast without SO_BROADCAST, EMSGSIZE,
+# MSG_PEEK and MSG_TRUNC, EADDRNOTAVAIL, ENOTCONN from shutdown, and
+# ECONNREFUSED reported once after an ICMP port unreachable.  The expected
+# output was recorded with the kernel in the stack's place
+# (MYNET_E2E_STACK=kernel); that mode checks it again on every run.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+require python3
+setup
+
+DATA=$(dirname "$0")/data
+PORT=9500
+in_ns_bg server python3 "$DATA/udp_semantics_server.py" "$KERNEL_IP" "$PORT"
+sleep 0.5
+
+shim python3 "$DATA/udp_semantics.py" "$KERNEL_IP" "$PORT" >"$WORK/got.txt" 2>&1 ||
+  fail "the probe under the shim failed: $(cat "$WORK/got.txt")"
+# MYNET_E2E_RECORD=1 with MYNET_E2E_STACK=kernel rewrites the expected
+# output from the kernel's behaviour.
+if [[ ${MYNET_E2E_RECORD:-} == 1 ]] && kernel_mode; then
+  cp "$WORK/got.txt" "$DATA/udp_semantics.expected"
+  log "recorded $DATA/udp_semantics.expected"
+fi
+if ! diff -u "$DATA/udp_semantics.expected" "$WORK/got.txt" >"$WORK/diff.txt"; then
+  cat "$WORK/diff.txt"
+  fail "socket semantics differ from Linux's (- expected, + under the shim)"
+fi
+pass "$(wc -l <"$WORK/got.txt") observations identical to Linux's"
