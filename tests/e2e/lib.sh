@@ -524,3 +524,24 @@ shim_http_post_sha256() {
   log "POST $2: $size bytes in ${secs}s, $(mbps "$speed" 1) MB/s ($client); server got $length bytes, sha256 $digest (expected $want)"
   [[ $digest == "$want" && $length == $(stat -c %s "$1") ]]
 }
+
+# compare_with_linux PROBE ARGS...: run tests/e2e/data/PROBE.py under the
+# shim and fail unless what it prints equals data/PROBE.expected, which was
+# recorded from the kernel (MYNET_E2E_STACK=kernel MYNET_E2E_RECORD=1
+# records it again).
+compare_with_linux() {
+  local probe=$1 data
+  shift
+  data=$(dirname "${BASH_SOURCE[0]}")/data
+  shim python3 "$data/$probe.py" "$@" >"$WORK/$probe.got" 2>&1 ||
+    fail "the probe under the shim failed: $(cat "$WORK/$probe.got")"
+  if [[ ${MYNET_E2E_RECORD:-} == 1 ]] && kernel_mode; then
+    cp "$WORK/$probe.got" "$data/$probe.expected"
+    log "recorded $data/$probe.expected"
+  fi
+  if ! diff -u "$data/$probe.expected" "$WORK/$probe.got" >"$WORK/$probe.diff"; then
+    cat "$WORK/$probe.diff"
+    fail "socket semantics differ from Linux's (- expected, + under the shim)"
+  fi
+  pass "$(wc -l <"$WORK/$probe.got") observations identical to Linux's"
+}

@@ -2,15 +2,11 @@
 # tests/e2e/data/tcp_semantics.expected is what Linux prints for a peer
 # across a link (recorded with MYNET_E2E_STACK=kernel); under the shim the
 # output must be the same, byte for byte.
-import errno, os, select, socket, sys, time, signal
+import os, select, socket, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from probe import tryit
 
 HOST = sys.argv[1]; PORT = int(sys.argv[2])
-def name(e): return errno.errorcode.get(e, str(e))
-def tryit(label, f):
-    try:
-        r = f(); print(label, "ok", r if r is not None else "")
-    except OSError as e:
-        print(label, "err", name(e.errno))
 
 # 1. non-blocking connect: EINPROGRESS, then (once writable) 0, then EISCONN
 s = socket.socket(); s.setblocking(False)

@@ -3,15 +3,11 @@
 # across a link (recorded with MYNET_E2E_STACK=kernel); under the shim the
 # output must be the same, byte for byte.  The peer echoes on PORT and has
 # nothing on PORT + 1.
-import errno, select, socket, sys, time
+import os, select, socket, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from probe import tryit
 
 HOST = sys.argv[1]; PORT = int(sys.argv[2])
-def name(e): return errno.errorcode.get(e, str(e))
-def tryit(label, f):
-    try:
-        r = f(); print(label, "ok", r if r is not None else "")
-    except OSError as e:
-        print(label, "err", name(e.errno))
 
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 print("fresh_name", u.getsockname())
