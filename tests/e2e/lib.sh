@@ -458,7 +458,7 @@ kernel_sha256_server() {
 # curl_usable: whether curl can run under the shim.  With a sanitizer
 # build the ASan runtime is preloaded into curl, and curl 7.88 then hangs
 # in its first setlocale() on a glibc rwlock, with or without libmynet
-# (llvm-project issue 49223); the HTTP helpers below use wget instead.
+# (llvm-project issue 49223); the HTTP helpers below use python3 instead.
 curl_usable() {
   if [[ -z ${CURL_USABLE:-} ]]; then
     CURL_USABLE=yes
@@ -467,16 +467,17 @@ curl_usable() {
       rt=$(ldd "$LIB" 2>/dev/null | awk '$1 ~ /^lib(a|t)san\.so/ && $3 ~ /^\// { print $3; exit }')
       if [[ -n $rt ]] && ! LD_PRELOAD=$rt ASAN_OPTIONS=detect_leaks=0 timeout -k 1 5 curl --version >/dev/null 2>&1; then
         CURL_USABLE=no
-        log "curl hangs with the sanitizer runtime preloaded (not a mynet problem); using wget"
+        log "curl hangs with the sanitizer runtime preloaded (not a mynet problem); using python3"
       fi
     fi
   fi
   [[ $CURL_USABLE == yes ]]
 }
 
-# shim_http_get URL OUT: download URL to OUT with curl (wget where curl is
-# not usable) under the shim and log the throughput; the client's status
-# is returned.
+# shim_http_get URL OUT: download URL to OUT with curl (python3 where curl
+# is not usable: under a preloaded sanitizer runtime curl, and now and then
+# wget, hang in their own start-up) under the shim and log the throughput;
+# the client's status is returned.
 shim_http_get() {
   local stats status=0 size secs speed start
   if curl_usable; then
@@ -488,20 +489,22 @@ shim_http_get() {
     fi
   else
     start=$EPOCHREALTIME
-    shim wget -q --tries=1 --timeout=$((CMD_TIMEOUT - 5)) -O "$2" "$1" || status=$?
+    shim python3 -c 'import shutil, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=int(sys.argv[3])) as r, open(sys.argv[2], "wb") as f:
+    shutil.copyfileobj(r, f, 1 << 16)' "$1" "$2" "$((CMD_TIMEOUT - 5))" || status=$?
     if ((status == 0)); then
       secs=$(elapsed_since "$start")
       size=$(stat -c %s "$2")
-      log "GET $1: $size bytes in ${secs}s, $(mbps "$size" "$secs") MB/s (wget, including start-up)"
+      log "GET $1: $size bytes in ${secs}s, $(mbps "$size" "$secs") MB/s (python3, including start-up)"
     fi
   fi
   return "$status"
 }
 
 # shim_http_post_sha256 FILE URL: POST FILE to a kernel_sha256_server with
-# curl (wget where curl is not usable) under the shim; succeeds if the
+# curl (python3 where curl is not usable) under the shim; succeeds if the
 # server's digest and length match.  -H 'Expect:' stops curl from waiting
-# a second for "100 Continue" (wget never asks for it).
+# a second for "100 Continue" (python's urllib never asks for it).
 shim_http_post_sha256() {
   local out status=0 want digest length size secs speed start client
   if curl_usable; then
@@ -511,9 +514,13 @@ shim_http_post_sha256() {
     # The server's line ends in a newline; curl's figures follow it.
     read -r digest length size secs speed <<<"${out//$'\n'/ }"
   else
-    client="wget, including start-up"
+    client="python3, including start-up"
     start=$EPOCHREALTIME
-    out=$(shim wget -q --tries=1 --timeout=$((CMD_TIMEOUT - 5)) --post-file="$1" -O - "$2") || status=$?
+    out=$(shim python3 -c 'import sys, urllib.request
+data = open(sys.argv[1], "rb").read()
+req = urllib.request.Request(sys.argv[2], data=data, method="POST")
+with urllib.request.urlopen(req, timeout=int(sys.argv[3])) as r:
+    sys.stdout.write(r.read().decode())' "$1" "$2" "$((CMD_TIMEOUT - 5))") || status=$?
     secs=$(elapsed_since "$start")
     size=$(stat -c %s "$1")
     speed=$(awk -v b="$size" -v s="$secs" 'BEGIN { print (s > 0 ? b / s : 0) }')

@@ -29,7 +29,7 @@
 source "$(dirname "$0")/lib.sh"
 require curl wget python3 sha256sum ss nft ethtool
 setup
-# Each transfer is one client command (curl, or wget where curl cannot run);
+# Each transfer is one client command (curl, or python3 where curl cannot run);
 # allow it two minutes.
 CMD_TIMEOUT=120
 
