@@ -398,6 +398,7 @@ static void reset_connection(struct mn_tcp_sock *tp)
   tp->fin_queued = tp->rst_on_close = false;
   tp->rcv_shut = tp->snd_shut = tp->done = tp->fin_rcvd = false;
   tp->ofo_fin = false;
+  tp->dsack = false;
   tp->rexmt_count = tp->backoff = tp->dupacks = tp->keep_probes = tp->probes_out = 0;
   tp->in_recovery = tp->after_rto = tp->undo_possible = false;
   tp->tlp = tp->tlp_sent = tp->persist = false;

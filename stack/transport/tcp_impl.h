@@ -78,7 +78,9 @@ struct mn_tcp_sock {
   /* Receive sequence space. */
   uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
   struct mn_ring rcv;             /* in-order bytes, then out-of-order ones at their offset */
-  struct mn_seqset ofo;           /* out-of-order ranges above rcv_nxt */
+  struct mn_seqset ofo;
+  bool dsack;                     /* report [dsack_start, dsack_end) received twice (RFC 2883) */
+  uint32_t dsack_start, dsack_end;           /* out-of-order ranges above rcv_nxt */
   bool ofo_fin;                   /* a FIN came ahead of a hole, at ofo_fin_seq */
   uint32_t ofo_fin_seq;
   bool rcv_shut; /* FIN received or SHUT_RD: reads end at the data */

@@ -655,6 +655,12 @@ static void sync_input(struct mn_tcp_sock *tp, const struct seg *sg_in)
        * ACK was lost; acknowledge it and restart the 2 MSL timeout. */
       if (tp->state == MN_TCPS_TIME_WAIT)
         mn_tcp_arm_keep(tp, 2 * MN_TCP_MSL);
+      /* Data we already have: report it as a duplicate (RFC 2883). */
+      if (tp->sack_ok && sg.len && SEQ_LEQ(th->seq + sg.len, tp->rcv_nxt)) {
+        tp->dsack = true;
+        tp->dsack_start = th->seq;
+        tp->dsack_end = th->seq + sg.len;
+      }
       mn_tcp_send_ack(tp);
     }
     return;
@@ -701,6 +707,13 @@ static void sync_input(struct mn_tcp_sock *tp, const struct seg *sg_in)
   bool fin = th->flags & MN_TCP_FIN;
   if (SEQ_LT(seq, tp->rcv_nxt)) {
     uint32_t dup = tp->rcv_nxt - seq;
+    if (len && tp->sack_ok) {
+      /* RFC 2883: tell the sender which data arrived twice, so it can
+       * tell a spurious retransmission from a loss. */
+      tp->dsack = true;
+      tp->dsack_start = seq;
+      tp->dsack_end = seq + MN_MIN(dup, len);
+    }
     if (dup >= len) {
       /* Entirely old data: the peer missed our ACK; repeat it at once. */
       if (len)

@@ -43,6 +43,12 @@ static void fill_sack_blocks(const struct mn_tcp_sock *tp, struct mn_tcp_opts *o
   int max = tp->ts_ok ? 3 : 4;
   uint32_t below = UINT32_MAX;
   o->nsack = 0;
+  if (tp->dsack) {
+    /* RFC 2883 4: a D-SACK block comes first, once. */
+    o->sack[0].left = tp->dsack_start;
+    o->sack[0].right = tp->dsack_end;
+    o->nsack = 1;
+  }
   while (o->nsack < max) {
     int best = -1;
     for (int i = 0; i < s->n; i++)
@@ -87,8 +93,10 @@ int mn_tcp_send_segment(struct mn_tcp_sock *tp, uint32_t seq, uint8_t flags, uin
       o->tsval = mn_tcp_ts_now(tp);
       o->tsecr = tp->ts_recent;
     }
-    if (tp->sack_ok && tp->ofo.n && (flags & MN_TCP_ACK))
+    if (tp->sack_ok && (tp->ofo.n || tp->dsack) && (flags & MN_TCP_ACK)) {
       fill_sack_blocks(tp, o);
+      tp->dsack = false;
+    }
   }
   size_t hlen = MN_TCP_HDR_LEN + mn_tcp_opts_len(o);
   struct mn_pbuf *p = mn_pbuf_alloc(&st->pool, MN_PBUF_HEADROOM, hlen + len);
