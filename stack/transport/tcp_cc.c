@@ -7,11 +7,14 @@
 #include <math.h>
 #include <string.h>
 
-/* Slow start with appropriate byte counting (RFC 3465, L = 2 SMSS):
- * returns the bytes left over once cwnd reaches ssthresh. */
+/* Slow start counting every byte acknowledged, as Linux does (RFC 3465
+ * with no limit L): receivers that coalesce ACKs (GRO, or this stack's
+ * own ACK batching) send one ACK for many segments, and a per-ACK limit
+ * of 2 SMSS would make slow start crawl.  Returns the bytes left over once
+ * cwnd reaches ssthresh. */
 static uint32_t slow_start(struct mn_tcp_sock *tp, uint32_t acked)
 {
-  uint32_t inc = acked < 2u * tp->mss ? acked : 2u * tp->mss;
+  uint32_t inc = acked;
   if (tp->cwnd + inc <= tp->ssthresh) {
     tp->cwnd += inc;
     return 0;

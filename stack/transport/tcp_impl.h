@@ -38,6 +38,9 @@
 #define MN_TCP_MAX_TIME_WAIT 4096
 #define MN_TCP_CHALLENGE_ACK_PER_SEC 1000 /* RFC 5961 10 */
 #define MN_TCP_DUPTHRESH 3
+/* Full segments one batched ACK may cover: fewer ACKs cost fewer system
+ * calls, but each ACK lost then leaves the sender without news of more. */
+#define MN_TCP_ACK_BATCH_MAX 16
 /* Default buffer sizes: Linux starts at tcp_rmem[1] = 128 KiB and grows;
  * with no autotuning yet we start larger so a LAN transfer is not
  * window-limited. */

@@ -294,6 +294,8 @@ static bool data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data
     tp->unacked_segs++;
     if (tp->quickack)
       tp->ack_now = true;
+    else if (tp->rcv_nxt - tp->last_ack_sent >= MN_TCP_ACK_BATCH_MAX * (uint32_t)tp->rcv_mss)
+      tp->ack_now = true; /* a long batch still gets an ACK every few segments */
     else if (tp->rcv_nxt - tp->last_ack_sent > tp->rcv_mss)
       defer_ack(tp);
     mn_sock_wake(&tp->sk);

@@ -234,10 +234,10 @@ START_TEST(test_duplicate_acks_after_a_timeout_do_not_start_another_recovery)
   struct mn_tcp_sock *tp = tcp_of(s);
   tn_advance(&t, tp->rto);
   peer_expect(&p, MN_TCP_ACK, seg(0), p.snd_nxt, SEG);
-  /* 0..2 arrive: cwnd grows by 2 SMSS (RFC 3465, L = 2) and slow start
-   * resends 3, 4 and 5. */
+  /* 0..2 arrive: slow start counts all three segments acknowledged (as
+   * Linux, no RFC 3465 limit), cwnd becomes 4 and 3..6 are resent. */
   peer_ack(&p, seg(3));
-  for (int i = 3; i < 6; i++)
+  for (int i = 3; i < 7; i++)
     peer_expect(&p, MN_TCP_ACK, seg(i), p.snd_nxt, SEG);
   /* Duplicates for segments the receiver got twice: everything below
    * "recover" was already resent by the timeout (RFC 6582 3.2 step 1). */
