@@ -103,6 +103,7 @@ int mynet_stack_poll(mynet_stack *st, mynet_time now)
      * the batch: one ACK for what arrived together, as GRO gives the
      * kernel.  Each frame written to a TAP costs a system call. */
     st->rx_batch = true;
+    st->rx_epoch++;
     for (int i = 0; i < st->n_ifaces; i++) {
       struct mn_iface *ifc = &st->ifaces[i];
       for (int n = 0; n < MN_POLL_BUDGET; n++) {

@@ -36,7 +36,8 @@ struct mynet_stack {
   struct mn_udp_state udp;
   struct mn_tcp_table *tcp;
   struct mynet_sock *all_socks;
-  bool rx_batch; /* inside mynet_stack_poll's receive loop */
+  bool rx_batch;     /* inside mynet_stack_poll's receive loop */
+  uint64_t rx_epoch; /* counts those loops */
 };
 
 size_t mn_stack_free_report(mynet_stack *st);

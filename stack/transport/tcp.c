@@ -407,6 +407,7 @@ static void reset_connection(struct mn_tcp_sock *tp)
   tp->rtt_timing = false;
   tp->unacked_segs = 0;
   tp->ack_now = false;
+  tp->ack_batch = MN_TCP_ACK_BATCH_MIN;
   tp->soft_error = 0;
   tp->first_unacked_at = 0;
   tp->peer_mss = 0;
@@ -994,6 +995,7 @@ int mn_tcp_socket(struct mynet_stack *st, struct mynet_sock **out)
   tp->sk.sndbuf = MN_TCP_SNDBUF_DEFAULT;
   tp->state = MN_TCPS_CLOSED;
   tp->cc = &mn_tcp_cc_cubic;
+  tp->ack_batch = MN_TCP_ACK_BATCH_MIN;
   tp->keepidle = MN_TCP_KEEPIDLE;
   tp->keepintvl = MN_TCP_KEEPINTVL;
   tp->keepcnt = MN_TCP_KEEPCNT;

@@ -38,8 +38,13 @@
 #define MN_TCP_MAX_TIME_WAIT 4096
 #define MN_TCP_CHALLENGE_ACK_PER_SEC 1000 /* RFC 5961 10 */
 #define MN_TCP_DUPTHRESH 3
-/* Full segments one batched ACK may cover: fewer ACKs cost fewer system
- * calls, but each ACK lost then leaves the sender without news of more. */
+/* Full segments one batched ACK may cover.  Fewer ACKs cost fewer system
+ * calls, but each lost ACK then leaves the sender without news of more
+ * data: a small window (after losses) needs an ACK every second segment.
+ * So the limit starts at 2, doubles when one batch brings at least four
+ * times the limit in order (the window then still sees four ACKs or
+ * more), and drops back to 2 when anything arrives out of order. */
+#define MN_TCP_ACK_BATCH_MIN 2
 #define MN_TCP_ACK_BATCH_MAX 16
 /* Default buffer sizes: Linux starts at tcp_rmem[1] = 128 KiB and grows;
  * with no autotuning yet we start larger so a LAN transfer is not
@@ -127,7 +132,10 @@ struct mn_tcp_sock {
   /* Delayed ACK (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3). */
   int unacked_segs;
   bool ack_now;
-  bool ack_deferred; /* on the stack's list of ACKs sent after the batch */
+  bool ack_deferred;
+  uint16_t ack_batch; /* segments a batched ACK may cover now */
+  uint64_t batch_epoch; /* the receive batch batch_rcvd counts in */
+  uint32_t batch_rcvd; /* on the stack's list of ACKs sent after the batch */
   struct mn_tcp_sock *ack_next;
   bool quickack;    /* TCP_QUICKACK 1: acknowledge every segment at once */
   bool pingpong;    /* TCP_QUICKACK 0 was asked for (what getsockopt reports) */

@@ -291,18 +291,31 @@ static bool data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data
      * has sent (Linux's rcv_mss); less waits for the delayed-ACK timer. */
     if (n > tp->rcv_mss)
       tp->rcv_mss = (uint16_t)MN_MIN(n, (uint32_t)tp->adv_mss);
+    if (st->rx_batch) {
+      if (tp->batch_epoch != st->rx_epoch) {
+        tp->batch_epoch = st->rx_epoch;
+        tp->batch_rcvd = 0;
+      }
+      tp->batch_rcvd += n;
+      /* A batch this long, in order: the window is wide, ACK less often. */
+      if (!tp->ofo.n && tp->ack_batch < MN_TCP_ACK_BATCH_MAX &&
+          tp->batch_rcvd >= 4u * tp->ack_batch * tp->rcv_mss)
+        tp->ack_batch *= 2;
+    }
     tp->unacked_segs++;
     if (tp->quickack)
       tp->ack_now = true;
-    else if (tp->rcv_nxt - tp->last_ack_sent >= MN_TCP_ACK_BATCH_MAX * (uint32_t)tp->rcv_mss)
-      tp->ack_now = true; /* a long batch still gets an ACK every few segments */
+    else if (tp->rcv_nxt - tp->last_ack_sent >= (uint32_t)tp->ack_batch * tp->rcv_mss)
+      tp->ack_now = true;
     else if (tp->rcv_nxt - tp->last_ack_sent > tp->rcv_mss)
       defer_ack(tp);
     mn_sock_wake(&tp->sk);
     return n == len;
   }
   /* Out of order: keep it at its offset and ACK at once (a duplicate ACK
-   * with SACK blocks, RFC 5681 4.2, RFC 2018 4). */
+   * with SACK blocks, RFC 5681 4.2, RFC 2018 4); the path loses or
+   * reorders, so go back to an ACK every second segment. */
+  tp->ack_batch = MN_TCP_ACK_BATCH_MIN;
   uint32_t off = seq - tp->rcv_nxt;
   if (off >= space) {
     tp->ack_now = true;

@@ -220,6 +220,41 @@ START_TEST(test_data_beyond_the_window_is_dropped_and_acknowledged)
 }
 END_TEST
 
+START_TEST(test_a_batch_of_segments_is_acknowledged_less_often_until_one_arrives_out_of_order)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = establish(&t, &p, 1000);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  ck_assert_uint_eq(tp->ack_batch, MN_TCP_ACK_BATCH_MIN);
+  /* 32 full segments arrive together, as from one read of a busy TAP. */
+  enum { N = 32, SEG = 1000 };
+  t.hold = true;
+  for (int i = 0; i < N; i++)
+    send_range(&p, (uint32_t)(i * SEG), (uint32_t)((i + 1) * SEG));
+  t.hold = false;
+  tn_poll(&t);
+  int acks = 0;
+  struct mn_tcp_hdr h;
+  uint8_t buf[64];
+  while (tn_device_tx_count(t.dev)) {
+    peer_recv(&p, &h, buf, sizeof(buf));
+    acks++;
+  }
+  /* Fewer ACKs than one per two segments (each is a system call on a
+   * TAP), but more than one, and the last covers everything. */
+  ck_assert_int_gt(acks, 1);
+  ck_assert_int_lt(acks, N / 2);
+  ck_assert_uint_eq(h.ack, p.iss + 1 + N * SEG);
+  ck_assert_uint_gt(tp->ack_batch, MN_TCP_ACK_BATCH_MIN);
+  /* A gap: the path loses or reorders; back to an ACK every second segment. */
+  send_range(&p, (N + 1) * SEG, (N + 2) * SEG);
+  ck_assert_uint_eq(tp->ack_batch, MN_TCP_ACK_BATCH_MIN);
+  read_all(s, N * SEG);
+  tn_teardown(&t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("tcp_receiver");
@@ -229,6 +264,8 @@ static Suite *suite(void)
   tcase_add_test(tc, test_sack_blocks_list_the_most_recent_first_then_the_most_recently_reported);
   tcase_add_test(tc, test_four_sack_blocks_fit_without_timestamps);
   tcase_add_test(tc, test_duplicate_data_is_acknowledged_at_once_with_a_dsack);
+  tcase_add_test(
+      tc, test_a_batch_of_segments_is_acknowledged_less_often_until_one_arrives_out_of_order);
   tcase_add_test(tc, test_a_fin_ahead_of_a_hole_takes_effect_when_the_hole_fills);
   tcase_add_test(tc, test_data_beyond_the_window_is_dropped_and_acknowledged);
   suite_add_tcase(s, tc);

@@ -177,7 +177,8 @@ void tn_inject_frame(struct tn *t, const uint8_t *frame, size_t len)
   ck_assert_ptr_nonnull(p);
   memcpy(p->data, frame, len);
   tn_device_inject(t->dev, p);
-  tn_poll(t);
+  if (!t->hold)
+    tn_poll(t);
 }
 
 size_t tn_build_ipv4(uint8_t *frame, uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *l4,

@@ -31,6 +31,7 @@ struct tn {
   struct mn_device *dev; /* the test device; frames the stack sends queue here */
   mynet_time now;
   int log_level;         /* MYNET_LOG level for the stack's hook; -1 = quiet */
+  bool hold;             /* tn_inject_* only queue frames; tn_poll delivers them as one batch */
   struct mn_eth_hdr eth; /* Ethernet header of the last frame tn_expect_* took */
   /* Answer the stack's ARP requests for TN_PEER as the peer would, and
    * hide them: for tests that run long enough for the entry to expire. */
