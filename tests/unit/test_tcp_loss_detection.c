@@ -34,6 +34,17 @@ static bool sent_seq(struct tn *t, uint32_t seq)
   return seen;
 }
 
+/* Segment 0 is lost, 1..3 arrive: three duplicate ACKs whose SACK block
+ * grows by one segment each. */
+static void three_dupacks_for_a_lost_first_segment(struct peer *p)
+{
+  struct mn_tcp_sack_block b = {seg(1), seg(2)};
+  for (int i = 2; i <= 4; i++) {
+    b.right = seg(i);
+    peer_sack(p, &b, 1);
+  }
+}
+
 /* A SACK connection with a 10 ms RTT; n segments written and checked. */
 static mynet_sock *setup(struct tn *t, struct peer *p, int n)
 {
@@ -185,16 +196,12 @@ START_TEST(test_a_lost_retransmission_is_sent_again_once_later_data_is_sacked)
   static uint8_t more[8 * SEG];
   ck_assert_int_eq(peer_write(s, more, sizeof(more)), (ssize_t)sizeof(more));
   /* Segment 0 lost: three duplicates start recovery and resend it. */
-  struct mn_tcp_sack_block b = {seg(1), seg(2)};
-  for (int i = 2; i <= 4; i++) {
-    b.right = seg(i);
-    peer_sack(&p, &b, 1);
-  }
+  three_dupacks_for_a_lost_first_segment(&p);
   ck_assert(tp->in_recovery);
   ck_assert(sent_seq(&t, seg(0)));
   /* 4..7 arrive: the pipe empties and new data goes out after the
    * retransmission. */
-  b.right = seg(8);
+  struct mn_tcp_sack_block b = {seg(1), seg(8)};
   peer_sack(&p, &b, 1);
   ck_assert(!sent_seq(&t, seg(0)));
   ck_assert(SEQ_GT(tp->snd_max, seg(8)));
@@ -243,11 +250,7 @@ START_TEST(test_a_dsack_for_every_retransmission_undoes_the_window_reduction)
   struct mn_tcp_sock *tp = tcp_of(s);
   uint32_t cwnd_before = tp->cwnd;
   /* 0 is only delayed: 1..3 draw three duplicates and 0 is resent. */
-  struct mn_tcp_sack_block b = {seg(1), seg(2)};
-  for (int i = 2; i <= 4; i++) {
-    b.right = seg(i);
-    peer_sack(&p, &b, 1);
-  }
+  three_dupacks_for_a_lost_first_segment(&p);
   ck_assert(tp->in_recovery);
   ck_assert(sent_seq(&t, seg(0)));
   ck_assert_uint_lt(tp->cwnd, cwnd_before);
@@ -268,11 +271,7 @@ START_TEST(test_a_dsack_for_data_never_retransmitted_undoes_nothing)
   struct peer p;
   mynet_sock *s = setup(&t, &p, 8);
   struct mn_tcp_sock *tp = tcp_of(s);
-  struct mn_tcp_sack_block b = {seg(1), seg(2)};
-  for (int i = 2; i <= 4; i++) {
-    b.right = seg(i);
-    peer_sack(&p, &b, 1);
-  }
+  three_dupacks_for_a_lost_first_segment(&p);
   ck_assert(tp->in_recovery);
   uint32_t cwnd = tp->cwnd;
   /* The network duplicated segment 1: a D-SACK, but not of anything we
@@ -292,11 +291,7 @@ START_TEST(test_a_recovery_whose_last_ack_is_lost_is_probed_before_the_rto)
   struct peer p;
   mynet_sock *s = setup(&t, &p, 6);
   struct mn_tcp_sock *tp = tcp_of(s);
-  struct mn_tcp_sack_block b = {seg(1), seg(2)};
-  for (int i = 2; i <= 4; i++) {
-    b.right = seg(i);
-    peer_sack(&p, &b, 1);
-  }
+  three_dupacks_for_a_lost_first_segment(&p);
   ck_assert(tp->in_recovery);
   ck_assert(sent_seq(&t, seg(0)));
   /* The ACK of the retransmission is lost and nothing else is in flight:
