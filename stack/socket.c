@@ -246,7 +246,7 @@ int mynet_getpeername(mynet_sock *s, struct sockaddr_in *out)
   return 0;
 }
 
-static int get_int(const void *val, socklen_t len, int *out)
+int mn_sockopt_get_int(const void *val, socklen_t len, int *out)
 {
   if (!val)
     return -EFAULT;
@@ -256,7 +256,7 @@ static int get_int(const void *val, socklen_t len, int *out)
   return 0;
 }
 
-static int put_int(void *val, socklen_t *len, int v)
+int mn_sockopt_put_int(void *val, socklen_t *len, int v)
 {
   if (!val || !len)
     return -EFAULT;
@@ -295,7 +295,7 @@ int mynet_setsockopt(mynet_sock *s, int level, int name, const void *val, sockle
     case SO_SNDBUFFORCE:
     case SO_RCVLOWAT:
     case SO_PRIORITY: {
-      int rc = get_int(val, len, &v);
+      int rc = mn_sockopt_get_int(val, len, &v);
       if (rc < 0)
         return rc;
       break;
@@ -351,14 +351,14 @@ int mynet_setsockopt(mynet_sock *s, int level, int name, const void *val, sockle
   } else if (level == IPPROTO_IP) {
     switch (name) {
     case IP_TOS: {
-      int rc = get_int(val, len, &v);
+      int rc = mn_sockopt_get_int(val, len, &v);
       if (rc < 0)
         return rc;
       s->tos = (uint8_t)v;
       return 0;
     }
     case IP_TTL: {
-      int rc = get_int(val, len, &v);
+      int rc = mn_sockopt_get_int(val, len, &v);
       if (rc < 0)
         return rc;
       if (v == -1)
@@ -388,33 +388,33 @@ int mynet_getsockopt(mynet_sock *s, int level, int name, void *val, socklen_t *l
   if (level == SOL_SOCKET) {
     switch (name) {
     case SO_TYPE:
-      return put_int(val, len, s->type);
+      return mn_sockopt_put_int(val, len, s->type);
     case SO_PROTOCOL:
-      return put_int(val, len, s->proto);
+      return mn_sockopt_put_int(val, len, s->proto);
     case SO_DOMAIN:
-      return put_int(val, len, AF_INET);
+      return mn_sockopt_put_int(val, len, AF_INET);
     case SO_ERROR:
-      return put_int(val, len, mn_sock_take_error(s));
+      return mn_sockopt_put_int(val, len, mn_sock_take_error(s));
     case SO_REUSEADDR:
-      return put_int(val, len, s->reuseaddr);
+      return mn_sockopt_put_int(val, len, s->reuseaddr);
     case SO_REUSEPORT:
-      return put_int(val, len, s->reuseport);
+      return mn_sockopt_put_int(val, len, s->reuseport);
     case SO_BROADCAST:
-      return put_int(val, len, s->broadcast);
+      return mn_sockopt_put_int(val, len, s->broadcast);
     case SO_KEEPALIVE:
-      return put_int(val, len, s->keepalive);
+      return mn_sockopt_put_int(val, len, s->keepalive);
     case SO_DONTROUTE:
-      return put_int(val, len, s->dontroute);
+      return mn_sockopt_put_int(val, len, s->dontroute);
     case SO_RCVBUF:
-      return put_int(val, len, s->rcvbuf);
+      return mn_sockopt_put_int(val, len, s->rcvbuf);
     case SO_SNDBUF:
-      return put_int(val, len, s->sndbuf);
+      return mn_sockopt_put_int(val, len, s->sndbuf);
     case SO_RCVLOWAT:
-      return put_int(val, len, s->rcvlowat);
+      return mn_sockopt_put_int(val, len, s->rcvlowat);
     case SO_SNDLOWAT:
-      return put_int(val, len, 1);
+      return mn_sockopt_put_int(val, len, 1);
     case SO_PRIORITY:
-      return put_int(val, len, s->priority);
+      return mn_sockopt_put_int(val, len, s->priority);
     case SO_LINGER: {
       struct linger l = {.l_onoff = s->linger_on, .l_linger = s->linger_sec};
       socklen_t n = *len < sizeof(l) ? *len : sizeof(l);
@@ -430,9 +430,9 @@ int mynet_getsockopt(mynet_sock *s, int level, int name, void *val, socklen_t *l
   } else if (level == IPPROTO_IP) {
     switch (name) {
     case IP_TOS:
-      return put_int(val, len, s->tos);
+      return mn_sockopt_put_int(val, len, s->tos);
     case IP_TTL:
-      return put_int(val, len, s->ttl);
+      return mn_sockopt_put_int(val, len, s->ttl);
     default:
       break;
     }

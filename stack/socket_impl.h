@@ -63,6 +63,11 @@ void mn_sock_wake(struct mynet_sock *s);
 void mn_sock_set_error(struct mynet_sock *s, int err);
 int mn_sock_take_error(struct mynet_sock *s);
 
+/* An int option value in and out, with the kernel's length rules (in: at
+ * least an int; out: min(len, sizeof(int)) bytes, and that length). */
+int mn_sockopt_get_int(const void *val, socklen_t len, int *out);
+int mn_sockopt_put_int(void *val, socklen_t *len, int v);
+
 /* Copy between iovecs and flat buffers; return bytes copied. */
 size_t mn_iov_len(const struct iovec *iov, int iovcnt);
 size_t mn_iov_gather(const struct iovec *iov, int iovcnt, size_t skip, uint8_t *dst, size_t n);

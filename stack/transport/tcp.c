@@ -316,14 +316,12 @@ static void queue_remove(struct mn_tcp_sock *l, struct mn_tcp_sock *child)
 
 void mn_tcp_close_final(struct mn_tcp_sock *tp)
 {
-  struct mynet_stack *st = tp->sk.st;
   mn_tcp_unhash(tp);
   mn_tcp_set_state(tp, MN_TCPS_CLOSED);
   mn_tcp_reset_timers(tp);
   tp->done = true;
   tp->rcv_shut = tp->snd_shut = true;
   mn_ring_free(&tp->snd);
-  mn_pbuf_queue_clear(&(struct mn_pbuf_queue){0});
   struct mn_tcp_sock *l = tp->listener;
   if (l) {
     /* Never accepted: nobody else will release the application's
@@ -337,7 +335,6 @@ void mn_tcp_close_final(struct mn_tcp_sock *tp)
     mynet_sock_unref(&tp->sk);
   }
   mn_sock_wake(&tp->sk);
-  (void)st;
   if (tp->proto_ref) {
     tp->proto_ref = false;
     mynet_sock_unref(&tp->sk);
@@ -774,9 +771,7 @@ static unsigned tcp_events(const struct mynet_sock *s)
   bool closed = tp->state == MN_TCPS_CLOSED;
   if ((tp->rcv_shut && tp->snd_shut) || closed)
     ev |= POLLHUP;
-  if (tp->rcv_shut && (tp->done || MN_TCPS_HAVE_RCVD_FIN(tp->state) || closed))
-    ev |= POLLIN | POLLRDNORM | POLLRDHUP;
-  else if (tp->rcv_shut)
+  if (tp->rcv_shut)
     ev |= POLLIN | POLLRDNORM | POLLRDHUP;
   if (tp->state != MN_TCPS_SYN_SENT && tp->state != MN_TCPS_SYN_RECEIVED) {
     if (tp->rcv.len >= (size_t)(s->rcvlowat > 0 ? s->rcvlowat : 1))
@@ -798,16 +793,6 @@ static int tcp_pending(const struct mynet_sock *s)
   if (tp->state == MN_TCPS_LISTEN)
     return -EINVAL;
   return (int)tp->rcv.len;
-}
-
-static int get_int(const void *val, socklen_t len, int *out)
-{
-  if (!val)
-    return -EFAULT;
-  if (len < sizeof(int))
-    return -EINVAL;
-  memcpy(out, val, sizeof(int));
-  return 0;
 }
 
 static int tcp_setsockopt(struct mynet_sock *s, int level, int name, const void *val, socklen_t len)
@@ -853,7 +838,7 @@ static int tcp_setsockopt(struct mynet_sock *s, int level, int name, const void 
       ops->init(tp);
     return 0;
   }
-  int rc = get_int(val, len, &v);
+  int rc = mn_sockopt_get_int(val, len, &v);
   if (rc < 0)
     return rc;
   switch (name) {
@@ -917,43 +902,33 @@ static int tcp_setsockopt(struct mynet_sock *s, int level, int name, const void 
   }
 }
 
-static int put_int(void *val, socklen_t *len, int v)
-{
-  if (!val)
-    return -EFAULT;
-  socklen_t n = *len < sizeof(int) ? *len : sizeof(int);
-  memcpy(val, &v, n);
-  *len = n;
-  return 0;
-}
-
 static int tcp_getsockopt(struct mynet_sock *s, int level, int name, void *val, socklen_t *len)
 {
   struct mn_tcp_sock *tp = tcp_of(s);
   if (level == SOL_SOCKET && name == SO_ACCEPTCONN)
-    return put_int(val, len, tp->state == MN_TCPS_LISTEN);
+    return mn_sockopt_put_int(val, len, tp->state == MN_TCPS_LISTEN);
   if (level != IPPROTO_TCP)
     return -ENOPROTOOPT;
   switch (name) {
   case TCP_NODELAY:
-    return put_int(val, len, tp->nodelay);
+    return mn_sockopt_put_int(val, len, tp->nodelay);
   case TCP_CORK:
-    return put_int(val, len, tp->cork);
+    return mn_sockopt_put_int(val, len, tp->cork);
   case TCP_KEEPIDLE:
-    return put_int(val, len, (int)(tp->keepidle / MYNET_SEC(1)));
+    return mn_sockopt_put_int(val, len, (int)(tp->keepidle / MYNET_SEC(1)));
   case TCP_KEEPINTVL:
-    return put_int(val, len, (int)(tp->keepintvl / MYNET_SEC(1)));
+    return mn_sockopt_put_int(val, len, (int)(tp->keepintvl / MYNET_SEC(1)));
   case TCP_KEEPCNT:
-    return put_int(val, len, tp->keepcnt);
+    return mn_sockopt_put_int(val, len, tp->keepcnt);
   case TCP_USER_TIMEOUT:
-    return put_int(val, len, (int)(tp->user_timeout / 1000));
+    return mn_sockopt_put_int(val, len, (int)(tp->user_timeout / 1000));
   case TCP_MAXSEG:
-    return put_int(val, len,
-                   MN_TCPS_HAVE_ESTABLISHED(tp->state) ? tp->mss
-                   : tp->user_mss_set                  ? tp->user_mss
-                                                       : MN_TCP_DEFAULT_MSS);
+    return mn_sockopt_put_int(val, len,
+                              MN_TCPS_HAVE_ESTABLISHED(tp->state) ? tp->mss
+                              : tp->user_mss_set                  ? tp->user_mss
+                                                                  : MN_TCP_DEFAULT_MSS);
   case TCP_QUICKACK:
-    return put_int(val, len, !tp->pingpong);
+    return mn_sockopt_put_int(val, len, !tp->pingpong);
   case TCP_CONGESTION: {
     if (!val)
       return -EFAULT;

@@ -87,9 +87,9 @@ struct mn_tcp_sock {
   uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
   struct mn_ring rcv;             /* in-order bytes, then out-of-order ones at their offset */
   struct mn_seqset ofo;
-  bool dsack;                     /* report [dsack_start, dsack_end) received twice (RFC 2883) */
-  uint32_t dsack_start, dsack_end;           /* out-of-order ranges above rcv_nxt */
-  bool ofo_fin;                   /* a FIN came ahead of a hole, at ofo_fin_seq */
+  bool dsack;                      /* report [dsack_start, dsack_end) received twice (RFC 2883) */
+  uint32_t dsack_start, dsack_end; /* out-of-order ranges above rcv_nxt */
+  bool ofo_fin;                    /* a FIN came ahead of a hole, at ofo_fin_seq */
   uint32_t ofo_fin_seq;
   bool rcv_shut; /* FIN received or SHUT_RD: reads end at the data */
   bool snd_shut; /* SHUT_WR or close: writes fail with EPIPE */
@@ -133,9 +133,9 @@ struct mn_tcp_sock {
   int unacked_segs;
   bool ack_now;
   bool ack_deferred;
-  uint16_t ack_batch; /* segments a batched ACK may cover now */
+  uint16_t ack_batch;   /* segments a batched ACK may cover now */
   uint64_t batch_epoch; /* the receive batch batch_rcvd counts in */
-  uint32_t batch_rcvd; /* on the stack's list of ACKs sent after the batch */
+  uint32_t batch_rcvd;  /* on the stack's list of ACKs sent after the batch */
   struct mn_tcp_sock *ack_next;
   bool quickack;    /* TCP_QUICKACK 1: acknowledge every segment at once */
   bool pingpong;    /* TCP_QUICKACK 0 was asked for (what getsockopt reports) */
@@ -236,8 +236,5 @@ void mn_tcp_arm_keepalive(struct mn_tcp_sock *tp);
 void mn_tcp_arm_keep(struct mn_tcp_sock *tp, mynet_time after);
 void mn_tcp_rtt_sample(struct mn_tcp_sock *tp, mynet_time rtt);
 void mn_tcp_enter_time_wait(struct mn_tcp_sock *tp);
-
-/* tcp_input.c helpers used by tcp.c */
-void mn_tcp_schedule_ack(struct mn_tcp_sock *tp);
 
 #endif

@@ -272,8 +272,7 @@ void mn_tcp_flush_acks(struct mynet_stack *st)
   }
 }
 
-static bool data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data, uint32_t len,
-                       const struct seg *sg)
+static bool data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data, uint32_t len)
 {
   struct mynet_stack *st = tp->sk.st;
   size_t space = tp->rcv.cap - tp->rcv.len;
@@ -328,7 +327,6 @@ static bool data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data
     st->ctr.tcp_ofo_queued++;
   }
   tp->ack_now = true;
-  (void)sg;
   return kept && n == len;
 }
 
@@ -733,8 +731,6 @@ static void sync_input(struct mn_tcp_sock *tp, const struct seg *sg_in)
       /* Entirely old data: the peer missed our ACK; repeat it at once. */
       if (len)
         tp->ack_now = true;
-      if (dup > len)
-        fin = fin && seq + len == tp->rcv_nxt - 1 ? false : fin;
       data += len;
       len = 0;
       if (fin && seq + sg.len != tp->rcv_nxt)
@@ -775,7 +771,7 @@ static void sync_input(struct mn_tcp_sock *tp, const struct seg *sg_in)
         mn_tcp_drop(tp, 0);
         return;
       }
-      kept = data_input(tp, seq, data, len, &sg);
+      kept = data_input(tp, seq, data, len);
       break;
     default:
       break; /* the peer already sent its FIN: ignore */
@@ -813,12 +809,6 @@ static void sync_input(struct mn_tcp_sock *tp, const struct seg *sg_in)
     mn_tcp_send_ack(tp);
   if (tp->unacked_segs)
     mn_tcp_arm_delack(tp);
-}
-
-void mn_tcp_schedule_ack(struct mn_tcp_sock *tp)
-{
-  tp->ack_now = true;
-  mn_tcp_output(tp);
 }
 
 void mn_tcp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ipv4_hdr *ip)

@@ -296,7 +296,6 @@ void mn_tcp_retransmit_lost(struct mn_tcp_sock *tp)
 
 void mn_tcp_output(struct mn_tcp_sock *tp)
 {
-  struct mynet_stack *st = tp->sk.st;
   if (tp->state == MN_TCPS_CLOSED || tp->state == MN_TCPS_LISTEN)
     return;
   if (tp->state == MN_TCPS_SYN_SENT || tp->state == MN_TCPS_SYN_RECEIVED) {
@@ -315,11 +314,8 @@ void mn_tcp_output(struct mn_tcp_sock *tp)
 
   for (int guard = 0; guard < 100000; guard++) {
     /* Going back after a timeout, skip what the receiver SACKed. */
-    while (SEQ_LT(tp->snd_nxt, tp->snd_max) && mn_seqset_contains(&tp->sacked, tp->snd_nxt)) {
-      for (int i = 0; i < tp->sacked.n; i++)
-        if (SEQ_GEQ(tp->snd_nxt, tp->sacked.r[i].start) && SEQ_LT(tp->snd_nxt, tp->sacked.r[i].end))
-          tp->snd_nxt = SEQ_MIN(tp->sacked.r[i].end, tp->snd_max);
-    }
+    if (SEQ_LT(tp->snd_nxt, tp->snd_max))
+      tp->snd_nxt = SEQ_MIN(mn_seqset_skip(&tp->sacked, tp->snd_nxt), tp->snd_max);
     uint32_t off = tp->snd_nxt - tp->snd_una;
     uint32_t queued = (uint32_t)tp->snd.len;
     uint32_t avail = queued > off ? queued - off : 0;
@@ -400,7 +396,6 @@ void mn_tcp_output(struct mn_tcp_sock *tp)
    * TCP_CORK holds data. */
   if (mn_tcp_unsent(tp) && tp->snd_max == tp->snd_una && !mn_timer_armed(&tp->t_rexmt))
     mn_tcp_arm_persist(tp);
-  (void)st;
 }
 
 bool mn_tcp_unsent(const struct mn_tcp_sock *tp)

@@ -56,10 +56,15 @@ uint32_t mn_seqset_bytes(const struct mn_seqset *s)
 
 bool mn_seqset_contains(const struct mn_seqset *s, uint32_t seq)
 {
+  return mn_seqset_skip(s, seq) != seq;
+}
+
+uint32_t mn_seqset_skip(const struct mn_seqset *s, uint32_t seq)
+{
   for (int i = 0; i < s->n; i++)
     if (SEQ_GEQ(seq, s->r[i].start) && SEQ_LT(seq, s->r[i].end))
-      return true;
-  return false;
+      return s->r[i].end;
+  return seq;
 }
 
 uint32_t mn_seqset_bytes_above(const struct mn_seqset *s, uint32_t seq)

@@ -38,6 +38,9 @@ void mn_seqset_trim(struct mn_seqset *s, uint32_t seq);
 uint32_t mn_seqset_bytes(const struct mn_seqset *s);
 /* Is seq inside a range? */
 bool mn_seqset_contains(const struct mn_seqset *s, uint32_t seq);
+/* The end of the range holding seq, or seq if none does (ranges never
+ * touch, so that is the first sequence number not in the set). */
+uint32_t mn_seqset_skip(const struct mn_seqset *s, uint32_t seq);
 /* Bytes covered at or above seq. */
 uint32_t mn_seqset_bytes_above(const struct mn_seqset *s, uint32_t seq);
 
