@@ -37,6 +37,12 @@ void mn_sock_wake(struct mynet_sock *s)
     s->notify(s->notify_ctx, s);
 }
 
+void mn_sock_data_ready(struct mynet_sock *s)
+{
+  s->rx_gen++;
+  mn_sock_wake(s);
+}
+
 void mn_sock_set_error(struct mynet_sock *s, int err)
 {
   s->so_error = err;
@@ -451,6 +457,11 @@ void mynet_sock_set_notify(mynet_sock *s, mynet_notify_fn fn, void *ctx)
 {
   s->notify = fn;
   s->notify_ctx = ctx;
+}
+
+uint32_t mynet_sock_rx_gen(const mynet_sock *s)
+{
+  return s->rx_gen;
 }
 
 int mynet_sock_type(const mynet_sock *s)

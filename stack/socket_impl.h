@@ -39,6 +39,11 @@ struct mynet_sock {
   bool user_closed;
   mynet_notify_fn notify;
   void *notify_ctx;
+  /* Bumped whenever something new becomes readable (data, a datagram, a
+   * connection to accept, the peer's FIN), even while earlier input is
+   * still unread: edge-triggered waiters (EPOLLET) get an event for each,
+   * as the kernel's sk_data_ready wakes them. */
+  uint32_t rx_gen;
   struct mynet_sock *all_next, *all_prev; /* every socket of the stack */
 
   /* Addresses in host order; 0 = unset / wildcard. */
@@ -59,6 +64,8 @@ void mn_sock_init(struct mynet_sock *s, struct mynet_stack *st, const struct mn_
                   int type, int proto);
 /* Tell the owner that events may have changed. */
 void mn_sock_wake(struct mynet_sock *s);
+/* New input arrived (see rx_gen); wakes the owner. */
+void mn_sock_data_ready(struct mynet_sock *s);
 /* Record an asynchronous error (SO_ERROR) and wake. */
 void mn_sock_set_error(struct mynet_sock *s, int err);
 int mn_sock_take_error(struct mynet_sock *s);

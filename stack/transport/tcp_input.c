@@ -215,7 +215,7 @@ static void process_fin(struct mn_tcp_sock *tp)
   default:
     break;
   }
-  mn_sock_wake(&tp->sk);
+  mn_sock_data_ready(&tp->sk);
 }
 
 /* Move out-of-order data that the new rcv_nxt reaches into the in-order
@@ -308,7 +308,7 @@ static bool data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data
       tp->ack_now = true;
     else if (tp->rcv_nxt - tp->last_ack_sent > tp->rcv_mss)
       defer_ack(tp);
-    mn_sock_wake(&tp->sk);
+    mn_sock_data_ready(&tp->sk);
     return n == len;
   }
   /* Out of order: keep it at its offset and ACK at once (a duplicate ACK
@@ -472,7 +472,7 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
         l->aq_head = tp;
       l->aq_tail = tp;
       l->aq_len++;
-      mn_sock_wake(&l->sk);
+      mn_sock_data_ready(&l->sk);
     }
   }
   /* RFC 5961 5.2: an ACK for data never sent, or for data so old it is

@@ -345,7 +345,7 @@ static bool enqueue(struct mynet_stack *st, struct mn_udp_sock *u, struct mn_pbu
   }
   u->rx_charge += charge(p);
   mn_pbuf_queue_push(&u->rxq, p);
-  mn_sock_wake(&u->sk);
+  mn_sock_data_ready(&u->sk);
   return true;
 }
 

@@ -59,6 +59,10 @@ MYNET_API int mynet_getsockopt(mynet_sock *s, int level, int name, void *val, so
 MYNET_API unsigned mynet_sock_events(const mynet_sock *s);
 MYNET_API void mynet_sock_set_notify(mynet_sock *s, mynet_notify_fn fn, void *ctx);
 MYNET_API int mynet_sock_type(const mynet_sock *s);
+/* Changes each time new input arrives (data, a datagram, a connection,
+ * the end of the stream), even while earlier input is unread: the edges
+ * of edge-triggered readiness. */
+MYNET_API uint32_t mynet_sock_rx_gen(const mynet_sock *s);
 
 /* Bytes readable now (FIONREAD / SIOCINQ). */
 MYNET_API int mynet_sock_pending(const mynet_sock *s);
