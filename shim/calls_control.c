@@ -7,10 +7,10 @@
  * lock), so F_GETFL reports the socket's flag in its place.  Every other
  * command acts on the eventfd, which is what the kernel would act on for a
  * socket's file (FD_CLOEXEC, locks) or an honest refusal (ENOTTY, EINVAL).
- * F_DUPFD and F_DUPFD_CLOEXEC copy the eventfd but not the socket, as
- * dup() does until dup is interposed (see interpose.h). */
+ * F_DUPFD and F_DUPFD_CLOEXEC are dup() (calls_fd.c). */
 #include "shim.h"
 
+#include "fdops.h"
 #include "runtime.h"
 #include "sock.h"
 
@@ -21,6 +21,8 @@
 
 static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, void *arg)
 {
+  if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+    return shim_fd_dup(fd, (int)(long)arg, cmd == F_DUPFD_CLOEXEC);
   struct shim_sock *ss;
   if ((cmd != F_GETFL && cmd != F_SETFL) || !(ss = shim_sock_lock(fd)))
     return real(fd, cmd, arg);

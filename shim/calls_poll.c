@@ -19,6 +19,7 @@
 
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +112,36 @@ static struct timespec *time_left(mynet_time deadline, struct timespec *ts)
   return ts;
 }
 
+static void pollset_release(struct pollset *p)
+{
+  set_interest(p, false);
+  for (nfds_t i = 0; i < p->n; i++)
+    if (p->socks[i])
+      shim_sock_unref(p->socks[i]);
+  if (p->n > SMALL) {
+    free(p->socks);
+    free(p->kfds);
+  }
+}
+
+/* pthread_cancel() in ppoll(): give back what the call holds. */
+static void pollset_cancelled(void *arg)
+{
+  shim_lock();
+  pollset_release(arg);
+  shim_unlock();
+}
+
+/* ppoll() is a cancellation point: one with the call's cleanup. */
+static int cancellable_ppoll(struct pollset *p, const struct timespec *tp, const sigset_t *sigmask)
+{
+  int n;
+  pthread_cleanup_push(pollset_cancelled, p);
+  n = REAL(ppoll)(p->kfds, p->n, tp, sigmask);
+  pthread_cleanup_pop(0);
+  return n;
+}
+
 /* Under the lock, with p->socks filled and referenced; returns with the
  * lock held.  The count of ready entries, or a negative errno. */
 static int wait_loop(struct pollset *p, mynet_time deadline, const sigset_t *sigmask)
@@ -125,14 +156,14 @@ static int wait_loop(struct pollset *p, mynet_time deadline, const sigset_t *sig
     for (nfds_t i = 0; i < p->n; i++) {
       p->kfds[i] = p->fds[i];
       p->kfds[i].revents = 0;
-      if (p->socks[i])
-        p->kfds[i] = (struct pollfd){.fd = p->socks[i]->evfd, .events = POLLIN};
+      if (p->socks[i]) /* the number is the socket's eventfd */
+        p->kfds[i] = (struct pollfd){.fd = p->fds[i].fd, .events = POLLIN};
     }
     set_interest(p, true);
     struct timespec ts;
     struct timespec *tp = time_left(deadline, &ts);
     shim_unlock();
-    int n = REAL(ppoll)(p->kfds, p->n, tp, sigmask);
+    int n = cancellable_ppoll(p, tp, sigmask);
     int err = errno;
     shim_lock();
     if (n < 0) {
@@ -171,14 +202,8 @@ static int poll_mixed(struct pollfd *fds, nfds_t n, mynet_time deadline, const s
       shim_sock_ref(p.socks[i]);
   }
   int r = wait_loop(&p, deadline, sigmask);
-  for (nfds_t i = 0; i < n; i++)
-    if (p.socks[i])
-      shim_sock_unref(p.socks[i]);
+  pollset_release(&p);
   shim_unlock();
-  if (n > SMALL) {
-    free(p.socks);
-    free(p.kfds);
-  }
   return r;
 }
 

@@ -1,5 +1,5 @@
 /* Interposed socket-management calls: socket, bind, connect, listen,
- * accept, accept4, shutdown, close, getsockname, getpeername, setsockopt,
+ * accept, accept4, shutdown, getsockname, getpeername, setsockopt,
  * getsockopt.
  *
  * Every wrapper has one shape: if fd is not one of our sockets, call libc;
@@ -164,32 +164,6 @@ int shutdown(int fd, int how)
     r = mynet_shutdown(ss->s, how);
   shim_sock_unlock(ss);
   return (int)shim_result(r);
-}
-
-/* close() of a socket never blocks: the stack finishes the TCP exchange in
- * the background (and at exit, see runtime.c).  close() of one of the
- * library's own descriptors (TAP, timerfd, log, pcap) is pretended, so
- * that programs which close every fd they do not know keep working. */
-int close(int fd)
-{
-  /* A vfork() child closing fds before exec (closing its own table, the
-   * parent's is untouched) must leave the parent's sockets alone. */
-  if (shim_fd_sock(fd) && shim_in_vfork_child())
-    return REAL(close)(fd);
-  struct shim_sock *ss = shim_sock_lock(fd);
-  if (ss) {
-    int r = shim_sock_close(fd, ss);
-    shim_sock_unlock(ss);
-    return (int)shim_result(r);
-  }
-  if (shim_fd_internal(fd)) {
-    if (!shim_inside()) {
-      shim_log(MYNET_LOG_DEBUG, "close(%d): the library's own descriptor, left open", fd);
-      return 0;
-    }
-    shim_fd_forget(fd); /* the stack closing its own */
-  }
-  return REAL(close)(fd);
 }
 
 int getsockname(int fd, struct sockaddr *addr, socklen_t *len)

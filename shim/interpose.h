@@ -33,11 +33,14 @@
 #ifndef SHIM_INTERPOSE_H
 #define SHIM_INTERPOSE_H
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -89,6 +92,36 @@
         (int nfds, fd_set *rfds, fd_set *wfds, fd_set *efds, const struct timespec *timeout,       \
          const sigset_t *sigmask),                                                                 \
         (nfds, rfds, wfds, efds, timeout, sigmask))                                                \
+  FIXED(int, dup, (int fd), (fd))                                                                   \
+  FIXED(int, dup2, (int fd, int newfd), (fd, newfd))                                               \
+  FIXED(int, dup3, (int fd, int newfd, int flags), (fd, newfd, flags))                             \
+  FIXED(int, close_range, (unsigned int first, unsigned int last, int flags),                      \
+        (first, last, flags))                                                                      \
+  FIXED(void, closefrom, (int lowfd), (lowfd))                                                     \
+  FIXED(int, epoll_create, (int size), (size))                                                     \
+  FIXED(int, epoll_create1, (int flags), (flags))                                                  \
+  FIXED(int, epoll_ctl, (int epfd, int op, int fd, struct epoll_event *ev), (epfd, op, fd, ev))    \
+  FIXED(int, epoll_wait, (int epfd, struct epoll_event *ev, int max, int timeout),                 \
+        (epfd, ev, max, timeout))                                                                  \
+  FIXED(int, epoll_pwait,                                                                          \
+        (int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *sigmask),         \
+        (epfd, ev, max, timeout, sigmask))                                                         \
+  FIXED(int, epoll_pwait2,                                                                         \
+        (int epfd, struct epoll_event *ev, int max, const struct timespec *timeout,                \
+         const sigset_t *sigmask),                                                                 \
+        (epfd, ev, max, timeout, sigmask))                                                         \
+  FIXED(ssize_t, sendfile, (int out, int in, off_t *offset, size_t n), (out, in, offset, n))       \
+  FIXED(ssize_t, sendfile64, (int out, int in, off64_t *offset, size_t n),                         \
+        (out, in, offset, n))                                                                      \
+  FIXED(ssize_t, splice,                                                                           \
+        (int in, off64_t *in_off, int out, off64_t *out_off, size_t n, unsigned int flags),        \
+        (in, in_off, out, out_off, n, flags))                                                      \
+  FIXED(int, sendmmsg, (int fd, struct mmsghdr *msgs, unsigned int n, int flags),                  \
+        (fd, msgs, n, flags))                                                                      \
+  FIXED(int, recvmmsg,                                                                             \
+        (int fd, struct mmsghdr *msgs, unsigned int n, int flags, struct timespec *timeout),       \
+        (fd, msgs, n, flags, timeout))                                                             \
+  VARIADIC(long, syscall, (long number, ...))                                                      \
   FIXED(ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t buflen), (fd, buf, n, buflen))   \
   FIXED(ssize_t, __recv_chk, (int fd, void *buf, size_t n, size_t buflen, int flags),              \
         (fd, buf, n, buflen, flags))                                                               \

@@ -60,6 +60,8 @@ static struct {
 };
 
 static __thread bool inside SHIM_TLS;
+/* The program's cancellation state, kept while the lock is held. */
+static __thread int cancel_state SHIM_TLS;
 
 mynet_time shim_now(void)
 {
@@ -175,8 +177,13 @@ static void drive_due(void)
   arm_timer(mynet_stack_deadline(rt.st));
 }
 
+/* Nothing under the lock may be a cancellation point: a thread cancelled
+ * in a write() to an eventfd or the log would exit holding the lock and
+ * every other thread would hang.  Threads are cancelled while they wait,
+ * with the lock dropped (shim_sock_wait and the poll family). */
 void shim_lock(void)
 {
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
   pthread_mutex_lock(&rt.lock);
   inside = true;
   if (rt.st)
@@ -191,6 +198,7 @@ void shim_unlock(void)
   shim_sock_flush();
   inside = false;
   pthread_mutex_unlock(&rt.lock);
+  pthread_setcancelstate(cancel_state, NULL);
   errno = saved;
 }
 
@@ -272,11 +280,7 @@ static uint64_t random_seed(void)
 static int open_internal(const char *path, int flags)
 {
   int fd = open(path, flags | O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd >= 0 && shim_fd_mark_internal(fd) < 0) {
-    REAL(close)(fd);
-    return -EMFILE;
-  }
-  return fd < 0 ? -errno : fd;
+  return fd < 0 ? -errno : shim_fd_internalize(fd);
 }
 
 static void close_internal(int *fd)
@@ -340,6 +344,7 @@ static int start_locked(void)
   struct mynet_stack_params params = {
       .seed = random_seed(),
       .now = now,
+      .fd_floor = shim_fd_internal_floor(),
       .hooks =
           {
               .log_level = rt.cfg.log_level,
@@ -365,11 +370,13 @@ static int start_locked(void)
   for (int i = 0; i < rt.nrx; i++)
     shim_fd_mark_internal(rt.rx_fds[i]);
 
-  rt.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (rt.timerfd < 0 || shim_fd_mark_internal(rt.timerfd) < 0) {
-    snprintf(rt.err, sizeof rt.err, "timerfd_create: %s", strerror(errno));
+  int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  tfd = tfd < 0 ? -errno : shim_fd_internalize(tfd);
+  if (tfd < 0) {
+    snprintf(rt.err, sizeof rt.err, "timerfd_create: %s", strerror(-tfd));
     return start_failed();
   }
+  rt.timerfd = tfd;
   r = start_driver();
   if (r < 0) {
     snprintf(rt.err, sizeof rt.err, "cannot start the driver thread: %s", strerror(-r));

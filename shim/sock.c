@@ -1,19 +1,25 @@
-/* Stack sockets behind file descriptors: lifetime, readiness eventfd and
- * the one place where a blocking call waits. */
+/* Stack sockets behind file descriptors: lifetime across dup and close,
+ * readiness (eventfd, futex, epoll items) and the one place where a
+ * blocking call waits. */
 #include "shim.h"
 
+#include "epoll.h"
 #include "fdtable.h"
 #include "runtime.h"
 #include "sock.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-#define IN_EVENTS (POLLIN | POLLRDNORM | POLLRDBAND | POLLPRI | POLLRDHUP)
+#define IN_EVENTS (POLLIN | POLLRDNORM | POLLRDBAND)
 #define OUT_EVENTS (POLLOUT | POLLWRNORM | POLLWRBAND)
 
 /* Sockets whose events may have changed during the current hold of the
@@ -31,10 +37,6 @@ void shim_sock_unref(struct shim_sock *ss)
 {
   if (--ss->refs > 0)
     return;
-  if (ss->evfd >= 0) { /* the private copy kept after close */
-    shim_fd_forget(ss->evfd);
-    REAL(close)(ss->evfd);
-  }
   if (!ss->forked)
     mynet_sock_unref(ss->s);
   free(ss);
@@ -47,30 +49,63 @@ int shim_sock_check(const struct shim_sock *ss)
   return ss->closed ? -EBADF : 0;
 }
 
-/* Makes the eventfd readable iff the socket wants attention from the
- * threads that wait on it (see sock.h), with a syscall only on a change. */
-static void refresh(struct shim_sock *ss)
+static void futex_wake_all(uint32_t *word)
 {
-  if (ss->evfd < 0 || ss->forked)
-    return;
-  bool want;
-  if (ss->closed) {
-    want = true; /* wake whoever still waits, to see EBADF */
-  } else {
-    unsigned mask = POLLERR | POLLHUP;
-    if (ss->waiters_out)
-      mask |= POLLOUT;
-    if (ss->waiters_in || !ss->waiters_out)
-      mask |= POLLIN | POLLRDHUP;
-    want = (mynet_sock_events(ss->s) & mask) != 0;
-  }
-  if (want == ss->level)
+  REAL(syscall)(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+/* The events registered poll/select callers want to hear about. */
+static unsigned poll_mask(const struct shim_sock *ss)
+{
+  if (!ss->pollers)
+    return 0;
+  unsigned mask = POLLERR | POLLHUP;
+  if (ss->poll_in)
+    mask |= POLLIN;
+  if (ss->poll_out)
+    mask |= POLLOUT;
+  if (ss->poll_pri)
+    mask |= POLLPRI;
+  if (ss->poll_rdhup)
+    mask |= POLLRDHUP;
+  return mask;
+}
+
+/* Makes the eventfd readable iff a registered poller has an event, with a
+ * system call only on a change. */
+static void set_level(struct shim_sock *ss, bool want)
+{
+  if (want == ss->level || ss->evfd < 0)
     return;
   uint64_t v = 1;
   /* Never blocks: the eventfd is non-blocking, and its count is 0 or 1. */
   ssize_t r = want ? REAL(write)(ss->evfd, &v, sizeof v) : REAL(read)(ss->evfd, &v, sizeof v);
   if (r == (ssize_t)sizeof v || (!want && errno == EAGAIN))
     ss->level = want;
+}
+
+/* Brings every kind of waiter up to date with the socket's events. */
+static void refresh(struct shim_sock *ss)
+{
+  if (ss->forked)
+    return;
+  if (ss->closed) {
+    set_level(ss, true); /* wake pollers, to see POLLNVAL */
+    return;
+  }
+  unsigned ev = mynet_sock_events(ss->s);
+  set_level(ss, (ev & poll_mask(ss)) != 0);
+  unsigned sleep_mask = 0;
+  if (ss->sleep_in)
+    sleep_mask |= POLLIN | POLLRDHUP | POLLERR | POLLHUP;
+  if (ss->sleep_out)
+    sleep_mask |= POLLOUT | POLLERR | POLLHUP;
+  if (ev & sleep_mask) {
+    __atomic_add_fetch(&ss->wake_seq, 1, __ATOMIC_RELEASE);
+    futex_wake_all(&ss->wake_seq);
+  }
+  if (ss->items)
+    shim_epoll_sock_changed(ss, ev, mynet_sock_rx_gen(ss->s));
 }
 
 static void notify(void *ctx, mynet_sock *s)
@@ -114,7 +149,7 @@ void shim_sock_unlock(struct shim_sock *ss)
 {
   int saved = errno;
   /* Also here, not only on notify: a call that consumed the input may
-   * leave the eventfd readable if the stack did not notify for it. */
+   * leave waiters' views stale if the stack did not notify for it. */
   refresh(ss);
   shim_sock_unref(ss);
   shim_unlock();
@@ -123,8 +158,8 @@ void shim_sock_unlock(struct shim_sock *ss)
 
 int shim_sock_open(mynet_sock *s, int type, int flags)
 {
-  /* Always non-blocking: refresh() must never block under the lock.  The
-   * socket's own O_NONBLOCK lives in ss->nonblock (fcntl, FIONBIO). */
+  /* Always non-blocking: set_level() must never block under the lock.
+   * The socket's own O_NONBLOCK lives in ss->nonblock (fcntl, FIONBIO). */
   int fd = eventfd(0, EFD_NONBLOCK | ((flags & SOCK_CLOEXEC) ? EFD_CLOEXEC : 0));
   if (fd < 0) {
     int r = -errno;
@@ -132,7 +167,9 @@ int shim_sock_open(mynet_sock *s, int type, int flags)
     return r;
   }
   struct shim_sock *ss = calloc(1, sizeof *ss);
-  int r = ss ? shim_fd_attach(fd, ss) : -ENOMEM;
+  if (ss) /* before the table sees it: it counts sockets by kind */
+    ss->file = (struct shim_file){.kind = SHIM_FILE_SOCK, .nfds = 1};
+  int r = ss ? shim_fd_attach(fd, &ss->file) : -ENOMEM;
   if (r < 0) {
     free(ss);
     REAL(close)(fd);
@@ -143,45 +180,79 @@ int shim_sock_open(mynet_sock *s, int type, int flags)
   ss->s = s;
   ss->evfd = fd;
   ss->type = type;
-  ss->refs = 1; /* the fd-table entry */
+  ss->refs = 1; /* the descriptor's */
   ss->nonblock = (flags & SOCK_NONBLOCK) != 0;
   mynet_sock_set_notify(s, notify, ss);
-  refresh(ss);
   return fd;
 }
 
-int shim_sock_close(int fd, struct shim_sock *ss)
+int shim_sock_add_fd(struct shim_sock *ss, int fd)
 {
-  shim_fd_forget(fd);
-  if (!ss->forked && !ss->closed) {
+  int r = shim_fd_attach(fd, &ss->file);
+  if (r < 0)
+    return r;
+  ss->file.nfds++;
+  shim_sock_ref(ss);
+  if (ss->evfd < 0)
+    ss->evfd = fd;
+  return 0;
+}
+
+/* Another number of ss's, for set_level(), or -1. */
+static int other_number(const struct shim_sock *ss)
+{
+  struct shim_file *f;
+  for (int fd = 0; (f = shim_fd_next_file(&fd)) != NULL; fd++)
+    if (f == &ss->file)
+      return fd;
+  return -1;
+}
+
+/* The last number is gone: the kernel releases the file, so the socket is
+ * closed in the stack, leaves every epoll set, and threads still inside a
+ * call on it wake up to find EBADF. */
+static void release(struct shim_sock *ss)
+{
+  if (!ss->forked) {
+    shim_epoll_sock_closed(ss);
     mynet_sock_set_notify(ss->s, NULL, NULL);
     mynet_close(ss->s);
   }
   ss->closed = true;
-  /* Threads still waiting (each holds a reference, as do the table entry
-   * and our caller) poll the eventfd by number; they get a private copy
-   * made readable so that they wake up and find the socket closed. */
-  ss->evfd = -1;
-  if (ss->refs > 2 && !ss->forked) {
-    int copy = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 0);
-    if (copy >= 0 && shim_fd_mark_internal(copy) == 0) {
-      ss->evfd = copy;
-      refresh(ss); /* closed: readable */
-    } else if (copy >= 0) {
-      REAL(close)(copy);
-    }
+  __atomic_add_fetch(&ss->wake_seq, 1, __ATOMIC_RELEASE);
+  futex_wake_all(&ss->wake_seq);
+}
+
+int shim_sock_drop_fd(struct shim_sock *ss, int fd, bool close_fd)
+{
+  shim_fd_forget(fd);
+  ss->file.nfds--;
+  if (ss->file.nfds == 0)
+    release(ss);
+  if (ss->evfd == fd) {
+    /* Every number refers to the same eventfd, so its level stands. */
+    if (close_fd && ss->closed)
+      set_level(ss, true); /* a poll() in progress on it looks again */
+    ss->evfd = ss->closed ? -1 : other_number(ss);
   }
-  int r = REAL(close)(fd) < 0 ? -errno : 0;
-  shim_sock_unref(ss); /* the fd-table entry's reference */
+  int r = 0;
+  if (close_fd && REAL(close)(fd) < 0)
+    r = -errno;
+  shim_sock_unref(ss); /* the number's reference */
   return r;
 }
 
 void shim_sock_interest(struct shim_sock *ss, short events, int delta)
 {
   if (events & IN_EVENTS)
-    ss->waiters_in += delta;
+    ss->poll_in += delta;
   if (events & OUT_EVENTS)
-    ss->waiters_out += delta;
+    ss->poll_out += delta;
+  if (events & POLLPRI)
+    ss->poll_pri += delta;
+  if (events & POLLRDHUP)
+    ss->poll_rdhup += delta;
+  ss->pollers += delta; /* asking for nothing still waits for POLLERR, POLLHUP */
   refresh(ss);
 }
 
@@ -197,17 +268,58 @@ short shim_sock_revents(const struct shim_sock *ss, short events)
   return (short)(ev & ((unsigned short)events | POLLERR | POLLHUP));
 }
 
-/* A thread that was preempted between dropping the lock and entering
- * ppoll() while another closed the socket and a third reused the number
- * polls the wrong file until its timeout; the kernel's own close() racing
- * a blocked call on the same fd is no better defined. */
+struct sleeper {
+  struct shim_sock *ss;
+  bool in, out;
+};
+
+static void sleeper_count(struct sleeper *sl, int delta)
+{
+  if (sl->in)
+    sl->ss->sleep_in += delta;
+  if (sl->out)
+    sl->ss->sleep_out += delta;
+}
+
+/* pthread_cancel() of a thread asleep in a blocking call: the call never
+ * returns, so undo what it holds (its sleeper count and its reference);
+ * the stack lock is not held while asleep. */
+static void sleeper_cancelled(void *arg)
+{
+  struct sleeper *sl = arg;
+  shim_lock();
+  sleeper_count(sl, -1);
+  shim_sock_unref(sl->ss);
+  shim_unlock();
+}
+
+/* The futex wait, made a cancellation point as the kernel's blocking
+ * socket calls are (a system call made through syscall() is not one). */
+static long sleep_on(struct sleeper *sl, uint32_t seen, const struct timespec *tp)
+{
+  long n;
+  int err;
+  pthread_cleanup_push(sleeper_cancelled, sl);
+  int oldtype;
+  pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &oldtype);
+  n = REAL(syscall)(SYS_futex, &sl->ss->wake_seq, FUTEX_WAIT_PRIVATE, seen, tp, NULL, 0);
+  err = errno;
+  pthread_setcanceltype(oldtype, NULL);
+  pthread_cleanup_pop(0);
+  errno = err;
+  return n;
+}
+
 int shim_sock_wait(struct shim_sock *ss, unsigned events, mynet_time deadline)
 {
   int r = shim_sock_check(ss);
   if (r < 0)
     return r;
-  shim_sock_interest(ss, (short)events, +1);
-  struct pollfd pfd = {.fd = ss->evfd, .events = POLLIN};
+  struct sleeper sl = {.ss = ss,
+                       .in = (events & (IN_EVENTS | POLLRDHUP)) != 0,
+                       .out = (events & OUT_EVENTS) != 0};
+  sleeper_count(&sl, +1);
+  uint32_t seen = __atomic_load_n(&ss->wake_seq, __ATOMIC_ACQUIRE);
   struct timespec ts, *tp = NULL;
   if (deadline != MYNET_TIME_NEVER) {
     mynet_time left = deadline - shim_now();
@@ -217,37 +329,39 @@ int shim_sock_wait(struct shim_sock *ss, unsigned events, mynet_time deadline)
     tp = &ts;
   }
   shim_unlock();
-  int n = REAL(ppoll)(&pfd, 1, tp, NULL);
+  long n = sleep_on(&sl, seen, tp);
   int err = errno;
   shim_lock();
-  shim_sock_interest(ss, (short)events, -1);
-  if (n < 0)
-    return -err; /* EINTR: signals interrupt blocking calls, as on the kernel */
+  sleeper_count(&sl, -1);
   r = shim_sock_check(ss);
   if (r < 0)
     return r;
-  if (n == 0 && deadline != MYNET_TIME_NEVER && shim_now() >= deadline)
+  if (n < 0 && err == EINTR)
+    return -EINTR;
+  if (deadline != MYNET_TIME_NEVER && shim_now() >= deadline)
     return -ETIMEDOUT;
-  return 0;
+  return 0; /* woken, EAGAIN (changed before we slept) or a spurious wake */
 }
 
 void shim_sock_release_all(void)
 {
-  struct shim_sock *ss;
-  for (int fd = 0; (ss = shim_fd_next_sock(&fd)) != NULL; fd++) {
+  struct shim_file *f;
+  for (int fd = 0; (f = shim_fd_next_file(&fd)) != NULL; fd++) {
+    if (f->kind != SHIM_FILE_SOCK)
+      continue;
+    struct shim_sock *ss = (struct shim_sock *)f;
     if (ss->closed || ss->forked)
       continue;
-    mynet_sock_set_notify(ss->s, NULL, NULL);
-    mynet_close(ss->s);
-    ss->closed = true;
+    release(ss);
     refresh(ss);
   }
 }
 
 void shim_sock_forked(void)
 {
-  struct shim_sock *ss;
-  for (int fd = 0; (ss = shim_fd_next_sock(&fd)) != NULL; fd++)
-    ss->forked = true;
+  struct shim_file *f;
+  for (int fd = 0; (f = shim_fd_next_file(&fd)) != NULL; fd++)
+    if (f->kind == SHIM_FILE_SOCK)
+      ((struct shim_sock *)f)->forked = true;
   dirty_head = NULL; /* the parent's pending work, not ours */
 }

@@ -1,37 +1,48 @@
 /* A stack socket as the shim sees it: the stack's socket, its eventfd and
- * the per-open-file state (O_NONBLOCK, timeouts), reference counted so
- * that fd entries (later several, with dup) and calls in progress share
- * it.
+ * the per-open-file state (O_NONBLOCK, timeouts), shared by every
+ * descriptor number that refers to it (dup) and reference counted so that
+ * calls in progress keep it alive.
  *
- * Readiness: the eventfd is readable ("look at me") iff
- *   events & (POLLERR | POLLHUP | POLLOUT if a thread waits for POLLOUT
- *             | POLLIN | POLLRDHUP unless only POLLOUT waiters exist)
- * where events is mynet_sock_events().  POLLIN counts by default, so a
- * thread waiting in the kernel on the eventfd for input needs no
- * registration; POLLOUT only when asked, since a socket is writable
- * nearly always.  While threads wait for POLLOUT only and nobody of ours
- * for input, POLLIN is left out: otherwise a blocked send() on a socket
- * with unread input would find the eventfd readable at once and spin.
- * Level-triggered, so any number of threads can wait on it. */
+ * Three kinds of waiting, each woken when the socket's events change:
+ * - A blocking call (recv, send, accept, connect) sleeps on a futex, the
+ *   socket's wake_seq.  A futex wait without a timeout is restarted by the
+ *   kernel after a handler installed with SA_RESTART and fails with EINTR
+ *   otherwise; with a timeout it always fails with EINTR: exactly what
+ *   signal(7) says of sockets with and without SO_RCVTIMEO/SO_SNDTIMEO.
+ * - poll/select wait in the kernel on the eventfd (the fd number itself),
+ *   which is readable while the socket has an event that a registered
+ *   poller asked for (or POLLERR/POLLHUP): no registered poller, no
+ *   system call on the eventfd.
+ * - epoll keeps items on the socket (epoll.h), evaluated on every change. */
 #ifndef SHIM_SOCK_H
 #define SHIM_SOCK_H
 
+#include "file.h"
+
 #include <mynet/socket.h>
 #include <stdbool.h>
+#include <stdint.h>
+
+struct shim_epitem;
 
 struct shim_sock {
-  mynet_sock *s; /* our reference (mynet_sock_ref) */
-  /* The eventfd.  While the socket is open this is also its fd number;
-   * after close it is a private copy kept for threads still waiting, or
-   * -1. */
+  struct shim_file file; /* SHIM_FILE_SOCK; nfds descriptor numbers */
+  mynet_sock *s;         /* our reference (mynet_sock_ref) */
+  /* One of the program's numbers for the socket (they all refer to the
+   * one eventfd), for updating its level; -1 once none is left. */
   int evfd;
   int type;      /* SOCK_STREAM or SOCK_DGRAM */
-  unsigned refs; /* fd-table entries + calls in progress + dirty list */
-  unsigned waiters_in, waiters_out;
+  unsigned refs; /* descriptor numbers + calls in progress + dirty list */
+  /* poll/select callers registered for each kind of event. */
+  unsigned pollers, poll_in, poll_out, poll_pri, poll_rdhup;
+  /* Threads asleep in a blocking call, by what they wait for. */
+  unsigned sleep_in, sleep_out;
+  uint32_t wake_seq;         /* the futex: bumped when sleepers should look again */
+  struct shim_epitem *items; /* epoll registrations (epoll.h) */
   mynet_time rcvtimeo, sndtimeo; /* SO_RCVTIMEO/SO_SNDTIMEO: 0 none, <0 expired */
   bool nonblock;                 /* O_NONBLOCK of the open file */
   bool level;                    /* the eventfd is readable now */
-  bool closed;                   /* the program closed it: calls fail with EBADF */
+  bool closed;                   /* the last descriptor is gone: calls fail with EBADF */
   bool forked;                   /* inherited by a forked child: unusable there */
   bool dirty;                    /* on the list of deferred notifications */
   struct shim_sock *next_dirty;
@@ -41,7 +52,7 @@ struct shim_sock {
  * returns it.  Otherwise returns NULL without the lock (the caller passes
  * the call on to libc). */
 struct shim_sock *shim_sock_lock(int fd);
-/* Updates the eventfd, drops the reference and the lock; keeps errno. */
+/* Updates readiness, drops the reference and the lock; keeps errno. */
 void shim_sock_unlock(struct shim_sock *ss);
 
 /* 0 if calls may proceed; -EBADF once closed (by another thread while
@@ -54,14 +65,24 @@ int shim_sock_check(const struct shim_sock *ss);
  * closing s. */
 int shim_sock_open(mynet_sock *s, int type, int flags);
 
-/* Under the lock, with a reference held by the caller: the program's
- * close(fd).  Returns 0 or a negative errno from closing the eventfd. */
-int shim_sock_close(int fd, struct shim_sock *ss);
+/* Under the lock: fd (already open in the kernel, a copy of one of the
+ * socket's numbers) becomes one more number of the socket. */
+int shim_sock_add_fd(struct shim_sock *ss, int fd);
+/* Under the lock: fd stops referring to the socket.  If close_fd, the
+ * number is closed here (otherwise the kernel already reused it: dup2,
+ * close_range).  With the last number the socket is closed in the stack,
+ * as the kernel releases a file.  Returns 0 or a negative errno of the
+ * kernel's close(). */
+int shim_sock_drop_fd(struct shim_sock *ss, int fd, bool close_fd);
 
-/* Under the lock: waits until the socket may have one of events (POLLIN,
- * POLLOUT) or an error, dropping the lock meanwhile.  Returns 0 (look
- * again), -EINTR (a signal), -ETIMEDOUT (deadline passed), -EBADF (closed
- * meanwhile).  Every blocking call waits here. */
+/* Under the lock, called with exactly one reference of the caller's own
+ * (shim_sock_lock's): sleeps until the socket's events may have changed in
+ * a way that matters for events (POLLIN, POLLOUT), dropping the lock
+ * meanwhile.  Returns 0 (look again), -EINTR (a signal whose handler was
+ * not installed with SA_RESTART, or any handler when there is a
+ * deadline), -ETIMEDOUT (deadline passed), -EBADF (closed meanwhile).  If
+ * the thread is cancelled while asleep, the caller's reference is dropped
+ * and the lock is not held. */
 int shim_sock_wait(struct shim_sock *ss, unsigned events, mynet_time deadline);
 
 /* Under the lock: poll(2)'s view of the socket for the requested events
@@ -69,8 +90,8 @@ int shim_sock_wait(struct shim_sock *ss, unsigned events, mynet_time deadline);
  * closed). */
 short shim_sock_revents(const struct shim_sock *ss, short events);
 
-/* Under the lock: register (+1) or drop (-1) a waiter's interest in
- * events, updating the eventfd. */
+/* Under the lock: register (+1) or drop (-1) a poll/select caller's
+ * interest in events, updating the eventfd. */
 void shim_sock_interest(struct shim_sock *ss, short events, int delta);
 
 void shim_sock_ref(struct shim_sock *ss);

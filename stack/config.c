@@ -408,7 +408,7 @@ int mynet_stack_configure(mynet_stack *st, const struct mynet_config *c, char *e
   if (!c->tap[0])
     return 0;
   struct mn_device *dev;
-  int rc = mn_tap_open(c->tap, c->mtu, &dev, err, errlen);
+  int rc = mn_tap_open(c->tap, c->mtu, st->fd_floor, &dev, err, errlen);
   if (rc < 0)
     return rc;
   if (c->faults.enabled) {

@@ -23,6 +23,7 @@ int mynet_stack_new(const struct mynet_stack_params *p, mynet_stack **out)
     return -ENOMEM;
   st->now = p->now;
   st->hooks = p->hooks;
+  st->fd_floor = p->fd_floor;
   mn_pool_init(&st->pool, p->pool_bytes ? p->pool_bytes : MN_POOL_DEFAULT);
   mn_timer_heap_init(&st->timers);
   mn_rand_seed(&st->rand, p->seed);

@@ -38,6 +38,7 @@ struct mynet_stack {
   struct mynet_sock *all_socks;
   bool rx_batch;     /* inside mynet_stack_poll's receive loop */
   uint64_t rx_epoch; /* counts those loops */
+  int fd_floor;      /* mynet_stack_params.fd_floor */
 };
 
 size_t mn_stack_free_report(mynet_stack *st);

@@ -35,7 +35,9 @@ struct mn_device *mn_loopback_new(void);
 
 /* An existing TAP device, opened by name through /dev/net/tun.  Returns
  * a negative errno, with a message for the user in err. */
-int mn_tap_open(const char *name, uint16_t mtu, struct mn_device **out, char *err, size_t errlen);
+/* fd_floor: the lowest descriptor number the device may keep (0: any). */
+int mn_tap_open(const char *name, uint16_t mtu, int fd_floor, struct mn_device **out, char *err,
+                size_t errlen);
 
 struct mynet_faults_cfg;
 struct mn_counters;

@@ -107,7 +107,8 @@ static void wait_running(const char *name)
   close(s);
 }
 
-int mn_tap_open(const char *name, uint16_t mtu, struct mn_device **out, char *err, size_t errlen)
+int mn_tap_open(const char *name, uint16_t mtu, int fd_floor, struct mn_device **out, char *err,
+                size_t errlen)
 {
   if (strlen(name) >= IFNAMSIZ) {
     snprintf(err, errlen, "MYNET_TAP: device name '%s' is longer than %d characters", name,
@@ -140,6 +141,17 @@ int mn_tap_open(const char *name, uint16_t mtu, struct mn_device **out, char *er
     return -e;
   }
   wait_running(name);
+  if (fd_floor > 0 && fd < fd_floor) {
+    /* Out of the way of a program that takes, closes or dup2()s over low
+     * numbers it does not know; anywhere but 0-2 if none is free there. */
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, fd_floor);
+    if (high < 0)
+      high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (high >= 0) {
+      close(fd);
+      fd = high;
+    }
+  }
   struct tap *t = calloc(1, sizeof(*t));
   if (!t) {
     close(fd);

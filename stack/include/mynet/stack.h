@@ -56,6 +56,10 @@ struct mynet_stack_params {
   mynet_time now;
   struct mynet_stack_hooks hooks;
   size_t pool_bytes; /* bound on packet-buffer memory; 0 = default (32 MiB) */
+  /* Lowest number for the descriptors the stack opens for itself (the
+   * TAP): a driver living inside another program keeps them out of the
+   * program's way.  0: wherever the kernel puts them. */
+  int fd_floor;
 };
 
 MYNET_API int mynet_stack_new(const struct mynet_stack_params *p, mynet_stack **out);
