@@ -224,7 +224,8 @@ int epoll_pwait2(int epfd, struct epoll_event *ev, int max, const struct timespe
     if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000)
       return (int)shim_result(-EINVAL);
     if (timeout->tv_sec < INT64_MAX / 1000000 - 1)
-      deadline = shim_now() + (mynet_time)timeout->tv_sec * 1000000 + (timeout->tv_nsec + 999) / 1000;
+      deadline =
+          shim_now() + (mynet_time)timeout->tv_sec * 1000000 + (timeout->tv_nsec + 999) / 1000;
   }
   return (int)shim_result(do_wait(epfd, ev, max, deadline, sigmask));
 }

@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "fdtable.h"
+#include "io.h"
 #include "runtime.h"
 #include "sock.h"
 
@@ -62,8 +63,8 @@ static size_t iov_total(const struct iovec *iov, int cnt)
   return n;
 }
 
-static ssize_t do_send(struct shim_sock *ss, const struct iovec *iov, int cnt,
-                       const struct sockaddr *addr, socklen_t addrlen, int flags)
+ssize_t shim_send_locked(struct shim_sock *ss, const struct iovec *iov, int cnt,
+                         const struct sockaddr *addr, socklen_t addrlen, int flags)
 {
   int r = shim_sock_check(ss);
   if (r < 0)
@@ -112,8 +113,8 @@ static ssize_t do_send(struct shim_sock *ss, const struct iovec *iov, int cnt,
   return done > 0 ? (ssize_t)done : n;
 }
 
-static ssize_t do_recv(struct shim_sock *ss, const struct iovec *iov, int cnt,
-                       struct sockaddr_in *from, int flags, int *msg_flags)
+ssize_t shim_recv_locked(struct shim_sock *ss, const struct iovec *iov, int cnt,
+                         struct sockaddr_in *from, int flags, int *msg_flags)
 {
   int r = shim_sock_check(ss);
   if (r < 0)
@@ -153,7 +154,7 @@ static ssize_t do_recv(struct shim_sock *ss, const struct iovec *iov, int cnt,
 /* The kernel raises SIGPIPE at the calling thread when a stream send
  * fails with EPIPE, unless MSG_NOSIGNAL; raise() does the same.  Called
  * after the lock is dropped, since a handler may call us again. */
-static ssize_t send_result(ssize_t r, int flags)
+ssize_t shim_send_result(ssize_t r, int flags)
 {
   if (r == -EPIPE && !(flags & MSG_NOSIGNAL))
     raise(SIGPIPE);
@@ -163,9 +164,9 @@ static ssize_t send_result(ssize_t r, int flags)
 static ssize_t send_iov(struct shim_sock *ss, const struct iovec *iov, int cnt,
                         const struct sockaddr *addr, socklen_t addrlen, int flags)
 {
-  ssize_t r = do_send(ss, iov, cnt, addr, addrlen, flags);
+  ssize_t r = shim_send_locked(ss, iov, cnt, addr, addrlen, flags);
   shim_sock_unlock(ss);
-  return send_result(r, flags);
+  return shim_send_result(r, flags);
 }
 
 ssize_t send(int fd, const void *buf, size_t n, int flags)
@@ -230,7 +231,7 @@ static ssize_t recv_iov(struct shim_sock *ss, const struct iovec *iov, int cnt, 
   int mflags = 0;
   ssize_t r = -EINVAL;
   if (!addr || !addrlen || (int)*addrlen >= 0)
-    r = do_recv(ss, iov, cnt, &from, flags, &mflags);
+    r = shim_recv_locked(ss, iov, cnt, &from, flags, &mflags);
   shim_sock_unlock(ss);
   if (r >= 0 && addr && addrlen) {
     if (from.sin_family == AF_INET)
@@ -327,4 +328,71 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, st
   if (n > buflen)
     __chk_fail();
   return recvfrom(fd, buf, n, flags, addr, len);
+}
+
+/* sendmmsg: one sendmsg per message, as the kernel's __sys_sendmmsg; an
+ * error after the first message is dropped and the count returned. */
+int sendmmsg(int fd, struct mmsghdr *msgs, unsigned int n, int flags)
+{
+  if (shim_inside() || !shim_fd_sock(fd))
+    return REAL(sendmmsg)(fd, msgs, n, flags);
+  if (n > UIO_MAXIOV)
+    n = UIO_MAXIOV;
+  if (n > 0 && !msgs)
+    return (int)shim_result(-EFAULT);
+  unsigned int i;
+  for (i = 0; i < n; i++) {
+    ssize_t r = sendmsg(fd, &msgs[i].msg_hdr, flags);
+    if (r < 0) {
+      if (i == 0)
+        return -1;
+      break;
+    }
+    msgs[i].msg_len = (unsigned int)r;
+  }
+  return (int)i;
+}
+
+/* recvmmsg: one recvmsg per message, as the kernel's do_recvmmsg: after
+ * the first one MSG_WAITFORONE stops waiting; the timeout is looked at
+ * only between messages (the kernel's documented quirk) and gets the time
+ * left. */
+int recvmmsg(int fd, struct mmsghdr *msgs, unsigned int n, int flags, struct timespec *timeout)
+{
+  if (shim_inside() || !shim_fd_sock(fd))
+    return REAL(recvmmsg)(fd, msgs, n, flags, timeout);
+  mynet_time end = 0;
+  if (timeout) {
+    if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000)
+      return (int)shim_result(-EINVAL);
+    end = shim_now() + (mynet_time)timeout->tv_sec * 1000000 + timeout->tv_nsec / 1000;
+  }
+  if (n > UIO_MAXIOV)
+    n = UIO_MAXIOV;
+  if (n > 0 && !msgs)
+    return (int)shim_result(-EFAULT);
+  int each = flags & ~MSG_WAITFORONE;
+  unsigned int i;
+  for (i = 0; i < n; i++) {
+    ssize_t r = recvmsg(fd, &msgs[i].msg_hdr, each);
+    if (r < 0) {
+      if (i == 0)
+        return -1;
+      break;
+    }
+    msgs[i].msg_len = (unsigned int)r;
+    if (flags & MSG_WAITFORONE)
+      each |= MSG_DONTWAIT;
+    if (timeout) {
+      mynet_time left = end - shim_now();
+      if (left <= 0) {
+        *timeout = (struct timespec){0, 0};
+        i++;
+        break;
+      }
+      *timeout =
+          (struct timespec){.tv_sec = left / 1000000, .tv_nsec = (long)(left % 1000000) * 1000};
+    }
+  }
+  return (int)i;
 }

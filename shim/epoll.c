@@ -123,8 +123,7 @@ static void evaluate(struct shim_epitem *it, unsigned poll_events, uint32_t rx_g
   else if (first || !(it->events & EPOLLET))
     fire = got != 0;
   else
-    fire = (got & ~it->last) != 0 ||
-           ((got & (EPOLLIN | EPOLLRDNORM)) != 0 && rx_gen != it->rx_gen);
+    fire = (got & ~it->last) != 0 || ((got & (EPOLLIN | EPOLLRDNORM)) != 0 && rx_gen != it->rx_gen);
   it->last = got;
   it->rx_gen = rx_gen;
   if (fire && !it->ready) {

@@ -92,7 +92,7 @@
         (int nfds, fd_set *rfds, fd_set *wfds, fd_set *efds, const struct timespec *timeout,       \
          const sigset_t *sigmask),                                                                 \
         (nfds, rfds, wfds, efds, timeout, sigmask))                                                \
-  FIXED(int, dup, (int fd), (fd))                                                                   \
+  FIXED(int, dup, (int fd), (fd))                                                                  \
   FIXED(int, dup2, (int fd, int newfd), (fd, newfd))                                               \
   FIXED(int, dup3, (int fd, int newfd, int flags), (fd, newfd, flags))                             \
   FIXED(int, close_range, (unsigned int first, unsigned int last, int flags),                      \
@@ -111,8 +111,7 @@
          const sigset_t *sigmask),                                                                 \
         (epfd, ev, max, timeout, sigmask))                                                         \
   FIXED(ssize_t, sendfile, (int out, int in, off_t *offset, size_t n), (out, in, offset, n))       \
-  FIXED(ssize_t, sendfile64, (int out, int in, off64_t *offset, size_t n),                         \
-        (out, in, offset, n))                                                                      \
+  FIXED(ssize_t, sendfile64, (int out, int in, off64_t *offset, size_t n), (out, in, offset, n))   \
   FIXED(ssize_t, splice,                                                                           \
         (int in, off64_t *in_off, int out, off64_t *out_off, size_t n, unsigned int flags),        \
         (in, in_off, out, out_off, n, flags))                                                      \

@@ -315,9 +315,8 @@ int shim_sock_wait(struct shim_sock *ss, unsigned events, mynet_time deadline)
   int r = shim_sock_check(ss);
   if (r < 0)
     return r;
-  struct sleeper sl = {.ss = ss,
-                       .in = (events & (IN_EVENTS | POLLRDHUP)) != 0,
-                       .out = (events & OUT_EVENTS) != 0};
+  struct sleeper sl = {
+      .ss = ss, .in = (events & (IN_EVENTS | POLLRDHUP)) != 0, .out = (events & OUT_EVENTS) != 0};
   sleeper_count(&sl, +1);
   uint32_t seen = __atomic_load_n(&ss->wake_seq, __ATOMIC_ACQUIRE);
   struct timespec ts, *tp = NULL;

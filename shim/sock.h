@@ -37,8 +37,8 @@ struct shim_sock {
   unsigned pollers, poll_in, poll_out, poll_pri, poll_rdhup;
   /* Threads asleep in a blocking call, by what they wait for. */
   unsigned sleep_in, sleep_out;
-  uint32_t wake_seq;         /* the futex: bumped when sleepers should look again */
-  struct shim_epitem *items; /* epoll registrations (epoll.h) */
+  uint32_t wake_seq;             /* the futex: bumped when sleepers should look again */
+  struct shim_epitem *items;     /* epoll registrations (epoll.h) */
   mynet_time rcvtimeo, sndtimeo; /* SO_RCVTIMEO/SO_SNDTIMEO: 0 none, <0 expired */
   bool nonblock;                 /* O_NONBLOCK of the open file */
   bool level;                    /* the eventfd is readable now */

@@ -459,6 +459,12 @@ void mynet_sock_set_notify(mynet_sock *s, mynet_notify_fn fn, void *ctx)
   s->notify_ctx = ctx;
 }
 
+size_t mynet_sock_send_space(const mynet_sock *s)
+{
+  /* A datagram goes whole or not at all: the largest one UDP carries. */
+  return s->type == SOCK_STREAM ? mn_tcp_send_space(s) : 65507;
+}
+
 uint32_t mynet_sock_rx_gen(const mynet_sock *s)
 {
   return s->rx_gen;

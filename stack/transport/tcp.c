@@ -984,3 +984,12 @@ int mn_tcp_socket(struct mynet_stack *st, struct mynet_sock **out)
   *out = &tp->sk;
   return 0;
 }
+
+size_t mn_tcp_send_space(const struct mynet_sock *s)
+{
+  const struct mn_tcp_sock *tp = (const struct mn_tcp_sock *)s;
+  if ((tp->state != MN_TCPS_ESTABLISHED && tp->state != MN_TCPS_CLOSE_WAIT) || tp->snd_shut ||
+      s->so_error)
+    return 0;
+  return mn_ring_space(&tp->snd);
+}

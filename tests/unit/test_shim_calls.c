@@ -4,6 +4,7 @@
  * would: blocking and its interruptions, poll and select over mixed sets,
  * fcntl/ioctl flags, address lengths, the library's own descriptors, a
  * bad configuration and a forked child.  No device, no privileges. */
+#include "helpers/preload.h"
 #include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
@@ -33,8 +34,6 @@
 #include <unistd.h>
 
 extern char **environ;
-
-#define CHILD_MARK "SHIM_TEST_PRELOADED"
 
 static double now_s(void)
 {
@@ -927,42 +926,10 @@ static Suite *shim_suite(void)
   return s;
 }
 
-/* Re-executes this program with libmynet.so (next to it in the build
- * tree) preloaded and the stack on loopback only. */
-static int reexec_preloaded(char **argv)
-{
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n < 0)
-    return perror("readlink /proc/self/exe"), 1;
-  self[n] = '\0';
-  char lib[PATH_MAX + 16];
-  snprintf(lib, sizeof lib, "%.*s/libmynet.so", (int)(strrchr(self, '/') - self), self);
-  if (access(lib, R_OK) != 0) {
-    fprintf(stderr, "test_shim_calls: %s not found: build the mynet target first\n", lib);
-    return 1;
-  }
-  setenv("LD_PRELOAD", lib, 1);
-  setenv("MYNET_TAP", "none", 1);
-  setenv("CK_FORK", "no", 1);
-  /* A sanitizer build: the runtime comes in with the test itself. */
-  setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 0);
-  setenv(CHILD_MARK, "1", 1);
-  /* Only the variables this test means; the library rejects unknown ones. */
-  static const char *const drop[] = {"MYNET_ADDR", "MYNET_GW",        "MYNET_ROUTES",
-                                     "MYNET_PCAP", "MYNET_FAULTS",    "MYNET_LINGER",
-                                     "MYNET_LIB",  "MYNET_BUILD_DIR", "MYNET_SOURCE_DIR"};
-  for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
-    unsetenv(drop[i]);
-  execv(self, argv);
-  perror("execv");
-  return 1;
-}
-
 int main(int argc, char **argv)
 {
-  if (!getenv(CHILD_MARK))
-    return reexec_preloaded(argv);
+  if (!mn_test_preloaded())
+    return mn_test_reexec_preloaded(argv);
   if (argc > 1 && strcmp(argv[1], "bad-config") == 0)
     return bad_config_child();
   SRunner *sr = srunner_create(shim_suite());

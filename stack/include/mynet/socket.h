@@ -63,6 +63,10 @@ MYNET_API int mynet_sock_type(const mynet_sock *s);
  * the end of the stream), even while earlier input is unread: the edges
  * of edge-triggered readiness. */
 MYNET_API uint32_t mynet_sock_rx_gen(const mynet_sock *s);
+/* Bytes a send would take now without blocking (0: it would block or
+ * fail), for callers that must not take more from their source than the
+ * socket can queue (a splice from a pipe). */
+MYNET_API size_t mynet_sock_send_space(const mynet_sock *s);
 
 /* Bytes readable now (FIONREAD / SIOCINQ). */
 MYNET_API int mynet_sock_pending(const mynet_sock *s);
