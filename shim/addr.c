@@ -4,25 +4,16 @@
 
 #include <string.h>
 
-int shim_addr_in(const struct sockaddr *addr, socklen_t len, struct sockaddr_in *out)
-{
-  if (len > sizeof(struct sockaddr_storage))
-    return -EINVAL;
-  if (!addr)
-    return -EFAULT;
-  if (len < sizeof *out)
-    return -EINVAL;
-  memcpy(out, addr, sizeof *out);
-  return 0;
-}
-
-int shim_addr_out(const struct sockaddr_in *in, struct sockaddr *addr, socklen_t *len)
+int shim_addr_out(const mynet_sock *s, const struct sockaddr_in *in, struct sockaddr *addr,
+                  socklen_t *len)
 {
   if (!addr || !len)
     return -EFAULT;
   if ((int)*len < 0)
     return -EINVAL;
-  memcpy(addr, in, *len < sizeof *in ? *len : sizeof *in);
-  *len = sizeof *in;
+  struct sockaddr_storage full;
+  socklen_t n = mynet_sock_addr_out(s, in, &full);
+  memcpy(addr, &full, *len < n ? *len : n);
+  *len = n;
   return 0;
 }

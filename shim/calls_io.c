@@ -74,7 +74,7 @@ ssize_t shim_send_locked(struct shim_sock *ss, const struct iovec *iov, int cnt,
    * msg_name altogether. */
   struct sockaddr_in sin, *to = NULL;
   if (addr) {
-    r = shim_addr_in(addr, addrlen, &sin);
+    r = mynet_sock_addr_in(ss->s, MYNET_ADDR_SEND, addr, addrlen, &sin);
     if (r == 0)
       to = &sin;
     else if (ss->type != SOCK_STREAM)
@@ -232,13 +232,13 @@ static ssize_t recv_iov(struct shim_sock *ss, const struct iovec *iov, int cnt, 
   ssize_t r = -EINVAL;
   if (!addr || !addrlen || (int)*addrlen >= 0)
     r = shim_recv_locked(ss, iov, cnt, &from, flags, &mflags);
-  shim_sock_unlock(ss);
   if (r >= 0 && addr && addrlen) {
     if (from.sin_family == AF_INET)
-      shim_addr_out(&from, addr, addrlen);
+      shim_addr_out(ss->s, &from, addr, addrlen);
     else
       *addrlen = 0;
   }
+  shim_sock_unlock(ss);
   if (msg_flags)
     *msg_flags = mflags;
   return shim_result(r);

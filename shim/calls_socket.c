@@ -20,13 +20,14 @@
 int socket(int domain, int type, int protocol)
 {
   int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if (domain != AF_INET || (base != SOCK_STREAM && base != SOCK_DGRAM) || shim_inside())
+  if ((domain != AF_INET && domain != AF_INET6) || (base != SOCK_STREAM && base != SOCK_DGRAM) ||
+      shim_inside())
     return REAL(socket)(domain, type, protocol);
   int r = shim_start();
   if (r == 0) {
     shim_lock();
     mynet_sock *s;
-    r = mynet_socket(shim_stack(), base, protocol, &s);
+    r = mynet_socket_in(shim_stack(), domain, base, protocol, &s);
     if (r >= 0)
       r = shim_sock_open(s, base, type);
     shim_unlock();
@@ -39,12 +40,9 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
   struct shim_sock *ss = shim_sock_lock(fd);
   if (!ss)
     return REAL(bind)(fd, addr, len);
-  struct sockaddr_in sin;
   int r = shim_sock_check(ss);
   if (r == 0)
-    r = shim_addr_in(addr, len, &sin);
-  if (r == 0)
-    r = mynet_bind(ss->s, &sin);
+    r = mynet_bind_addr(ss->s, addr, len);
   shim_sock_unlock(ss);
   return (int)shim_result(r);
 }
@@ -126,7 +124,7 @@ static int do_accept(struct shim_sock *ss, struct sockaddr *addr, socklen_t *len
     return r;
   int fd = shim_sock_open(child, ss->type, flags);
   if (fd >= 0 && addr)
-    shim_addr_out(&peer, addr, len);
+    shim_addr_out(child, &peer, addr, len);
   return fd;
 }
 
@@ -175,9 +173,9 @@ int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
   int r = shim_sock_check(ss);
   if (r == 0)
     r = mynet_getsockname(ss->s, &sin);
-  shim_sock_unlock(ss);
   if (r == 0)
-    r = shim_addr_out(&sin, addr, len);
+    r = shim_addr_out(ss->s, &sin, addr, len);
+  shim_sock_unlock(ss);
   return (int)shim_result(r);
 }
 
@@ -190,9 +188,9 @@ int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
   int r = shim_sock_check(ss);
   if (r == 0)
     r = mynet_getpeername(ss->s, &sin);
-  shim_sock_unlock(ss);
   if (r == 0)
-    r = shim_addr_out(&sin, addr, len);
+    r = shim_addr_out(ss->s, &sin, addr, len);
+  shim_sock_unlock(ss);
   return (int)shim_result(r);
 }
 

@@ -25,6 +25,8 @@ void mn_sock_init(struct mynet_sock *s, struct mynet_stack *st, const struct mn_
   s->sndbuf = MN_SOCK_SNDBUF_DEFAULT;
   s->rcvlowat = 1;
   s->ttl = MN_IP_DEFAULT_TTL;
+  s->family = AF_INET;
+  s->hop_limit = -1;
   s->all_next = st->all_socks;
   if (st->all_socks)
     st->all_socks->all_prev = s;
@@ -109,6 +111,21 @@ int mynet_socket(mynet_stack *st, int type, int protocol, mynet_sock **out)
   }
 }
 
+int mynet_socket_in(mynet_stack *st, int domain, int type, int protocol, mynet_sock **out)
+{
+  if (domain != AF_INET && domain != AF_INET6)
+    return -EAFNOSUPPORT;
+  int rc = mynet_socket(st, type, protocol, out);
+  if (rc == 0)
+    (*out)->family = domain;
+  return rc;
+}
+
+int mynet_sock_family(const mynet_sock *s)
+{
+  return s->family;
+}
+
 void mynet_sock_ref(mynet_sock *s)
 {
   s->refs++;
@@ -169,10 +186,36 @@ int mynet_bind(mynet_sock *s, const struct sockaddr_in *addr)
   return s->ops->bind(s, a, ntohs(addr->sin_port));
 }
 
+int mynet_bind_addr(mynet_sock *s, const struct sockaddr *addr, socklen_t len)
+{
+  struct sockaddr_in sin;
+  bool detached;
+  int rc = mn_sock_addr_in(s, MYNET_ADDR_BIND, addr, len, &sin, &detached);
+  if (rc < 0)
+    return rc;
+  if (!detached)
+    return mynet_bind(s, &sin);
+  if (s->user_closed)
+    return -EBADF;
+  if (s->lport || s->v6_detached)
+    return -EINVAL;
+  s->v6_detached = true;
+  s->detached_port = ntohs(sin.sin_port);
+  return 0;
+}
+
 int mynet_connect(mynet_sock *s, const struct sockaddr *addr, socklen_t len)
 {
   if (!addr)
     return -EFAULT;
+  if (s->family == AF_INET6) {
+    struct sockaddr_in sin;
+    bool detached;
+    int rc = mn_sock_addr_in(s, MYNET_ADDR_CONNECT, addr, len, &sin, &detached);
+    if (rc < 0)
+      return rc;
+    return s->ops->connect(s, (const struct sockaddr *)&sin, sizeof(sin));
+  }
   if (len < sizeof(sa_family_t))
     return -EINVAL;
   if (addr->sa_family != AF_UNSPEC && len < sizeof(struct sockaddr_in))
@@ -184,6 +227,10 @@ int mynet_listen(mynet_sock *s, int backlog)
 {
   if (!s->ops->listen)
     return -EOPNOTSUPP;
+  if (s->v6_detached) { /* listens where no IPv4 comes */
+    s->detached_listening = true;
+    return 0;
+  }
   return s->ops->listen(s, backlog);
 }
 
@@ -191,7 +238,13 @@ int mynet_accept(mynet_sock *s, mynet_sock **out, struct sockaddr_in *peer)
 {
   if (!s->ops->accept)
     return -EOPNOTSUPP;
+  if (s->detached_listening)
+    return -EAGAIN;
   int rc = s->ops->accept(s, out);
+  if (rc == 0) { /* a child is of its listener's family */
+    (*out)->family = s->family;
+    (*out)->v6only = s->v6only;
+  }
   if (rc == 0 && peer) {
     memset(peer, 0, sizeof(*peer));
     peer->sin_family = AF_INET;
@@ -240,6 +293,10 @@ static void fill_sin(struct sockaddr_in *out, uint32_t addr, uint16_t port)
 
 int mynet_getsockname(mynet_sock *s, struct sockaddr_in *out)
 {
+  if (s->v6_detached) {
+    fill_sin(out, INADDR_ANY, s->detached_port);
+    return 0;
+  }
   fill_sin(out, s->laddr, s->lport);
   return 0;
 }
@@ -288,6 +345,8 @@ static int buf_size(int v, int floor)
 int mynet_setsockopt(mynet_sock *s, int level, int name, const void *val, socklen_t len)
 {
   int v = 0;
+  if (level == IPPROTO_IPV6)
+    return s->family == AF_INET6 ? mn_inet6_setsockopt(s, name, val, len) : -ENOPROTOOPT;
   if (level == SOL_SOCKET) {
     switch (name) {
     case SO_REUSEADDR:
@@ -391,6 +450,10 @@ int mynet_getsockopt(mynet_sock *s, int level, int name, void *val, socklen_t *l
     return -EFAULT;
   if ((int)*len < 0)
     return -EINVAL;
+  if (level == IPPROTO_IPV6)
+    return s->family == AF_INET6 ? mn_inet6_getsockopt(s, name, val, len) : -ENOPROTOOPT;
+  if (level == SOL_SOCKET && name == SO_ACCEPTCONN && s->detached_listening)
+    return mn_sockopt_put_int(val, len, 1);
   if (level == SOL_SOCKET) {
     switch (name) {
     case SO_TYPE:
@@ -398,7 +461,7 @@ int mynet_getsockopt(mynet_sock *s, int level, int name, void *val, socklen_t *l
     case SO_PROTOCOL:
       return mn_sockopt_put_int(val, len, s->proto);
     case SO_DOMAIN:
-      return mn_sockopt_put_int(val, len, AF_INET);
+      return mn_sockopt_put_int(val, len, s->family);
     case SO_ERROR:
       return mn_sockopt_put_int(val, len, mn_sock_take_error(s));
     case SO_REUSEADDR:
@@ -450,6 +513,8 @@ int mynet_getsockopt(mynet_sock *s, int level, int name, void *val, socklen_t *l
 
 unsigned mynet_sock_events(const mynet_sock *s)
 {
+  if (s->detached_listening)
+    return 0;
   return s->ops->events(s);
 }
 

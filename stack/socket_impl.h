@@ -51,6 +51,14 @@ struct mynet_sock {
   uint16_t lport, rport;
 
   int so_error; /* pending asynchronous error, as a positive errno */
+
+  /* AF_INET6 sockets (socket_inet6.c) carry IPv4 as IPv4-mapped
+   * addresses.  A v6-only socket bound to the IPv6 wildcard is detached:
+   * it holds its port and may listen, but no IPv4 ever reaches it. */
+  int family; /* AF_INET or AF_INET6 */
+  bool v6only, v6_detached, detached_listening;
+  uint16_t detached_port;
+  int tclass, hop_limit;
   bool reuseaddr, reuseport, broadcast, keepalive, dontroute;
   int rcvbuf, sndbuf;
   int linger_on, linger_sec;
@@ -74,6 +82,15 @@ int mn_sock_take_error(struct mynet_sock *s);
  * least an int; out: min(len, sizeof(int)) bytes, and that length). */
 int mn_sockopt_get_int(const void *val, socklen_t len, int *out);
 int mn_sockopt_put_int(void *val, socklen_t *len, int v);
+
+/* socket_inet6.c: an address from the program in the socket's family as
+ * the IPv4 address the stack uses; *detached for the IPv6 wildcard of a
+ * v6-only socket.  And the IPPROTO_IPV6 options. */
+int mn_sock_addr_in(const struct mynet_sock *s, enum mynet_addr_use use,
+                    const struct sockaddr *addr, socklen_t len, struct sockaddr_in *out,
+                    bool *detached);
+int mn_inet6_setsockopt(struct mynet_sock *s, int name, const void *val, socklen_t len);
+int mn_inet6_getsockopt(struct mynet_sock *s, int name, void *val, socklen_t *len);
 
 /* Copy between iovecs and flat buffers; return bytes copied. */
 size_t mn_iov_len(const struct iovec *iov, int iovcnt);

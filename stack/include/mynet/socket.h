@@ -28,6 +28,27 @@ typedef void (*mynet_notify_fn)(void *ctx, mynet_sock *s);
 /* type: SOCK_DGRAM or SOCK_STREAM (flags such as SOCK_NONBLOCK are the
  * caller's); protocol 0 or the matching IPPROTO_. */
 MYNET_API int mynet_socket(mynet_stack *st, int type, int protocol, mynet_sock **out);
+/* The same in a family: AF_INET, or AF_INET6 for a socket that carries
+ * IPv4 through IPv4-mapped addresses (the stack has no native IPv6). */
+MYNET_API int mynet_socket_in(mynet_stack *st, int domain, int type, int protocol,
+                              mynet_sock **out);
+MYNET_API int mynet_sock_family(const mynet_sock *s);
+
+/* What an address from the program is for: its rules differ. */
+enum mynet_addr_use { MYNET_ADDR_BIND, MYNET_ADDR_CONNECT, MYNET_ADDR_SEND };
+/* An address the program passes (bind, connect, sendto), in the socket's
+ * family and with the kernel's length and family rules, as the IPv4
+ * address the calls below take (AF_UNSPEC kept for connect).  0 or a
+ * negative errno. */
+MYNET_API int mynet_sock_addr_in(const mynet_sock *s, enum mynet_addr_use use,
+                                 const struct sockaddr *addr, socklen_t len,
+                                 struct sockaddr_in *out);
+/* An IPv4 address from the calls below as the program sees it in the
+ * socket's family; returns its length. */
+MYNET_API socklen_t mynet_sock_addr_out(const mynet_sock *s, const struct sockaddr_in *in,
+                                        struct sockaddr_storage *out);
+/* bind() with the program's address, in the socket's family. */
+MYNET_API int mynet_bind_addr(mynet_sock *s, const struct sockaddr *addr, socklen_t len);
 
 /* Drop the application's reference.  A TCP socket lives on until its data
  * is delivered and its FIN exchange is over, as on the kernel. */
