@@ -120,9 +120,20 @@ ssize_t shim_recv_locked(struct shim_sock *ss, const struct iovec *iov, int cnt,
   if (r < 0)
     return r;
   bool block = !ss->nonblock && !(flags & MSG_DONTWAIT);
-  bool whole = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) && ss->type == SOCK_STREAM;
   mynet_time deadline = block ? shim_deadline_after(ss->rcvtimeo) : 0;
-  size_t want = whole ? iov_total(iov, cnt) : 0;
+  /* What a blocking stream receive waits for, as tcp_recvmsg's target:
+   * the whole buffer with MSG_WAITALL, else SO_RCVLOWAT bytes (at most
+   * the buffer). */
+  size_t want = 1;
+  if (ss->type == SOCK_STREAM && !(flags & MSG_PEEK)) {
+    size_t total = iov_total(iov, cnt);
+    int lowat = 1;
+    socklen_t len = sizeof lowat;
+    if (!(flags & MSG_WAITALL) &&
+        mynet_getsockopt(ss->s, SOL_SOCKET, SO_RCVLOWAT, &lowat, &len) == 0)
+      total = (size_t)lowat < total ? (size_t)lowat : total;
+    want = total;
+  }
   size_t done = 0;
   struct iovec *copy = NULL;
   ssize_t n;
@@ -130,7 +141,7 @@ ssize_t shim_recv_locked(struct shim_sock *ss, const struct iovec *iov, int cnt,
     n = mynet_recvmsg(ss->s, iov, cnt, from, flags, msg_flags);
     if (n > 0) {
       done += (size_t)n;
-      if (!whole || done >= want)
+      if (done >= want)
         break;
       r = iov_advance(&iov, &cnt, (size_t)n, &copy);
       if (r < 0) {

@@ -94,18 +94,24 @@ static void refresh(struct shim_sock *ss)
     return;
   }
   unsigned ev = mynet_sock_events(ss->s);
+  uint32_t gen = mynet_sock_rx_gen(ss->s);
   set_level(ss, (ev & poll_mask(ss)) != 0);
   unsigned sleep_mask = 0;
   if (ss->sleep_in)
     sleep_mask |= POLLIN | POLLRDHUP | POLLERR | POLLHUP;
   if (ss->sleep_out)
     sleep_mask |= POLLOUT | POLLERR | POLLHUP;
-  if (ev & sleep_mask) {
+  /* A receive that has part of what it waits for (MSG_WAITALL,
+   * SO_RCVLOWAT) wakes for any new input, as sk_wait_data does, even
+   * below the low-water mark that POLLIN reports. */
+  bool more_input = ss->sleep_in && gen != ss->rx_gen_seen;
+  ss->rx_gen_seen = gen;
+  if ((ev & sleep_mask) || more_input) {
     __atomic_add_fetch(&ss->wake_seq, 1, __ATOMIC_RELEASE);
     futex_wake_all(&ss->wake_seq);
   }
   if (ss->items)
-    shim_epoll_sock_changed(ss, ev, mynet_sock_rx_gen(ss->s));
+    shim_epoll_sock_changed(ss, ev, gen);
 }
 
 static void notify(void *ctx, mynet_sock *s)

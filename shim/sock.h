@@ -38,6 +38,7 @@ struct shim_sock {
   /* Threads asleep in a blocking call, by what they wait for. */
   unsigned sleep_in, sleep_out;
   uint32_t wake_seq;             /* the futex: bumped when sleepers should look again */
+  uint32_t rx_gen_seen;          /* the stack's input generation at the last look */
   struct shim_epitem *items;     /* epoll registrations (epoll.h) */
   mynet_time rcvtimeo, sndtimeo; /* SO_RCVTIMEO/SO_SNDTIMEO: 0 none, <0 expired */
   bool nonblock;                 /* O_NONBLOCK of the open file */

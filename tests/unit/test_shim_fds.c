@@ -668,6 +668,32 @@ START_TEST(test_poll_for_pollpri_alone_sleeps_on_a_socket_with_unread_data)
 }
 END_TEST
 
+START_TEST(test_a_blocking_recv_waits_for_so_rcvlowat_bytes)
+{
+  int c, s;
+  tcp_pair(9436, &c, &s);
+  int lowat = 10;
+  ck_assert_int_eq(setsockopt(s, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat), 0);
+  ck_assert_int_eq(send(c, "1234", 4, 0), 4);
+  struct later l = {.fd = c, .delay_ms = 200}; /* "late": 4 more */
+  pthread_t t;
+  pthread_create(&t, NULL, send_later, &l);
+  struct later l2 = {.fd = c, .delay_ms = 400};
+  pthread_t t2;
+  pthread_create(&t2, NULL, send_later, &l2);
+  char buf[64];
+  /* not readable below the mark; a blocking recv collects 12 >= 10 */
+  struct pollfd p = {.fd = s, .events = POLLIN};
+  ck_assert_int_eq(poll(&p, 1, 50), 0);
+  ck_assert_int_eq(recv(s, buf, sizeof buf, 0), 12);
+  ck_assert_mem_eq(buf, "1234latelate", 12);
+  pthread_join(t, NULL);
+  pthread_join(t2, NULL);
+  close(c);
+  close(s);
+}
+END_TEST
+
 START_TEST(test_queue_ioctls_report_what_waits)
 {
   int c, s;
@@ -711,6 +737,7 @@ static Suite *fds_suite(void)
   tcase_add_test(sig, test_sa_restart_restarts_a_blocking_recv_unless_it_has_a_timeout);
   tcase_add_test(sig, test_a_thread_cancelled_in_a_blocking_recv_leaves_the_stack_usable);
   tcase_add_test(sig, test_poll_for_pollpri_alone_sleeps_on_a_socket_with_unread_data);
+  tcase_add_test(sig, test_a_blocking_recv_waits_for_so_rcvlowat_bytes);
   tcase_add_test(sig, test_queue_ioctls_report_what_waits);
   suite_add_tcase(su, sig);
   return su;
