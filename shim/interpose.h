@@ -11,17 +11,17 @@
  * VARIADIC(ret, name, params) is one whose wrapper must read its optional
  * argument by hand (fcntl, ioctl).
  *
- * Deliberately not interposed yet, so a program using them on one of our
- * sockets reaches the socket's eventfd and gets the kernel's answer for an
- * eventfd (usually EINVAL, ENOTTY or ESPIPE) or, for dup, an unmanaged
- * copy of the eventfd.  Each is a later issue, not an oversight:
- *   dup, dup2, dup3, close_range, fork semantics for shared sockets;
- *   epoll_create/ctl/wait/pwait; recvmmsg, sendmmsg; sendfile, splice;
- *   pread/pwrite (ESPIPE on sockets anyway); syscall(); getaddrinfo's
- *   internal sockets (libc calls its hidden aliases, which no preload can
- *   interpose); stdio on a socket (fdopen: libc's internal read/write);
+ * Deliberately not interposed, each a visible decision:
+ *   fork semantics for shared sockets (a forked child cannot use its
+ *   parent's stack sockets yet; the process-model issue);
+ *   fstat on a socket (it shows the eventfd, not S_IFSOCK);
+ *   pread/pwrite (ESPIPE on sockets anyway);
+ *   stdio on a socket (fdopen: libc's internal read/write);
+ *   getaddrinfo's own sockets (libc calls its hidden aliases, which no
+ *   preload can interpose);
  *   the exported internal aliases __send, __recv, __connect, __close,
- *   __read, __write, __poll, __select (programs do not call them).
+ *   __read, __write, __poll, __select (programs do not call them);
+ *   io_uring (its operations never pass through libc).
  * _FORTIFY_SOURCE variants present in glibc 2.36 and interposed:
  *   __read_chk, __recv_chk, __recvfrom_chk, __poll_chk, __ppoll_chk.
  *
