@@ -33,6 +33,7 @@
 #ifndef SHIM_INTERPOSE_H
 #define SHIM_INTERPOSE_H
 
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -101,7 +102,31 @@
   FIXED(int, __ppoll_chk,                                                                          \
         (struct pollfd * fds, nfds_t nfds, const struct timespec *timeout,                         \
          const sigset_t *sigmask, size_t fdslen),                                                  \
-        (fds, nfds, timeout, sigmask, fdslen))
+        (fds, nfds, timeout, sigmask, fdslen))                                                     \
+  FIXED(int, getaddrinfo,                                                                          \
+        (const char *node, const char *service, const struct addrinfo *hints,                      \
+         struct addrinfo **res),                                                                   \
+        (node, service, hints, res))                                                               \
+  FIXED(struct hostent *, gethostbyname, (const char *name), (name))                               \
+  FIXED(int, gethostbyname_r,                                                                      \
+        (const char *name, struct hostent *ret, char *buf, size_t buflen, struct hostent **result,  \
+         int *h_errnop),                                                                           \
+        (name, ret, buf, buflen, result, h_errnop))                                                \
+  FIXED(struct hostent *, gethostbyname2, (const char *name, int af), (name, af))                  \
+  FIXED(int, gethostbyname2_r,                                                                     \
+        (const char *name, int af, struct hostent *ret, char *buf, size_t buflen,                  \
+         struct hostent **result, int *h_errnop),                                                  \
+        (name, af, ret, buf, buflen, result, h_errnop))                                            \
+  FIXED(struct hostent *, gethostbyaddr, (const void *addr, socklen_t len, int type),              \
+        (addr, len, type))                                                                         \
+  FIXED(int, gethostbyaddr_r,                                                                      \
+        (const void *addr, socklen_t len, int type, struct hostent *ret, char *buf, size_t buflen, \
+         struct hostent **result, int *h_errnop),                                                  \
+        (addr, len, type, ret, buf, buflen, result, h_errnop))                                     \
+  FIXED(int, getnameinfo,                                                                          \
+        (const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen, char *serv,    \
+         socklen_t servlen, int flags),                                                            \
+        (sa, salen, host, hostlen, serv, servlen, flags))
 
 /* Our wrappers: exported (the version script agrees), everything else in
  * the library is hidden. */
