@@ -178,7 +178,8 @@ void mynet_dns_ptr_name(int family, const void *addr, char out[MYNET_NAME_MAX])
   if (family == AF_INET6) {
     /* IPv4-mapped, and IPv4-compatible other than :: and ::1 (glibc's
      * "tunnelled"): the IPv4 address's name. */
-    bool compat = memcmp(b, zero, 12) == 0 && !(b[12] == 0 && b[13] == 0 && b[14] == 0 && b[15] <= 1);
+    bool compat =
+        memcmp(b, zero, 12) == 0 && !(b[12] == 0 && b[13] == 0 && b[14] == 0 && b[15] <= 1);
     if (memcmp(b, mapped, 12) == 0 || compat) {
       b += 12;
       family = AF_INET;

@@ -127,8 +127,8 @@ END_TEST
 START_TEST(test_hosts_survives_odd_text)
 {
   struct mynet_host h;
-  static const char *const texts[] = {"", "\n\n", "#", "192.0.2.1", "192.0.2.1 ",
-                                      "1.2.3.4.5 x", "300.1.1.1 x", "192.0.2.010 x",
+  static const char *const texts[] = {"",           "\n\n",        "#",           "192.0.2.1",
+                                      "192.0.2.1 ", "1.2.3.4.5 x", "300.1.1.1 x", "192.0.2.010 x",
                                       "x 192.0.2.1"};
   for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
     ck_assert_int_eq(mynet_hosts_by_name(texts[i], strlen(texts[i]), "x", AF_UNSPEC, &h), 0);
@@ -241,8 +241,8 @@ END_TEST
 
 START_TEST(test_dns_name_ok_is_glibc_res_hnok)
 {
-  static const char *const good[] = {"web.test", "web.test.", "a_b.test", "a-.test", "x",
-                                     "0.1.2.3.in-addr.arpa", "xn--9ca.test"};
+  static const char *const good[] = {
+      "web.test", "web.test.", "a_b.test", "a-.test", "x", "0.1.2.3.in-addr.arpa", "xn--9ca.test"};
   static const char *const bad[] = {"",         ".",      "-a.test",  "a/b.test", "a..b",
                                     "a b.test", "*.test", "a!b.test", "a\\.b",    "\xc3\xa9.test",
                                     ".test",    "a.."};
@@ -376,8 +376,7 @@ START_TEST(test_ptr_names_for_both_families)
   struct in6_addr a;
   inet_pton(AF_INET6, "2001:db8::567:89ab", &a);
   mynet_dns_ptr_name(AF_INET6, &a, out);
-  ck_assert_str_eq(out,
-                   "b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+  ck_assert_str_eq(out, "b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
   inet_pton(AF_INET6, "::ffff:192.0.2.1", &a);
   mynet_dns_ptr_name(AF_INET6, &a, out);
   ck_assert_str_eq(out, "1.2.0.192.in-addr.arpa");
@@ -448,8 +447,8 @@ END_TEST
 
 START_TEST(test_outcome_of_one_or_two_answers_is_glibc_res_context_query)
 {
-  struct mynet_dns_answer ok = {.rcode = 0, .ancount = 1}, nodata = {.rcode = 0},
-                          nx = {.rcode = 3}, formerr = {.rcode = 1}, servfail = {.rcode = 2};
+  struct mynet_dns_answer ok = {.rcode = 0, .ancount = 1}, nodata = {.rcode = 0}, nx = {.rcode = 3},
+                          formerr = {.rcode = 1}, servfail = {.rcode = 2};
   ck_assert_int_eq(mynet_dns_outcome(&ok, NULL), 0);
   ck_assert_int_eq(mynet_dns_outcome(&nodata, NULL), NO_DATA);
   ck_assert_int_eq(mynet_dns_outcome(&nx, NULL), HOST_NOT_FOUND);

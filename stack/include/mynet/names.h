@@ -184,8 +184,7 @@ MYNET_API enum mynet_dns_verdict mynet_dns_answer_read(const uint8_t *reply, siz
  * records (with no error), else from the first answer's rcode (the
  * second's if the first has none): HOST_NOT_FOUND for NXDOMAIN, NO_DATA
  * for none, NO_RECOVERY otherwise.  b may be NULL. */
-MYNET_API int mynet_dns_outcome(const struct mynet_dns_answer *a,
-                                const struct mynet_dns_answer *b);
+MYNET_API int mynet_dns_outcome(const struct mynet_dns_answer *a, const struct mynet_dns_answer *b);
 
 #ifdef __cplusplus
 }
