@@ -445,6 +445,23 @@ START_TEST(test_numeric_hosts_and_a_null_node_ask_no_server)
 }
 END_TEST
 
+START_TEST(test_a_single_label_goes_through_the_search_list)
+{
+  /* LOCALDOMAIN=search.test (see main): "a" is asked as a.search.test
+   * first, which answers. */
+  struct addrinfo *res;
+  int bare = queries("a", 0, false);
+  ck_assert_int_eq(gai("a", NULL, AF_INET, SOCK_STREAM, AI_CANONNAME, &res), 0);
+  ck_assert_str_eq(res->ai_canonname, "a.search.test");
+  freeaddrinfo(res);
+  ck_assert_int_eq(queries("a", 0, false), bare);
+  /* Not found there: then as is, and glibc's answer is the last one. */
+  ck_assert_int_eq(gai("nolabel", NULL, AF_INET, SOCK_STREAM, 0, &res), EAI_NONAME);
+  ck_assert_int_eq(queries("nolabel.search.test", MN_DNS_TYPE_A, false), 1);
+  ck_assert_int_eq(queries("nolabel", MN_DNS_TYPE_A, false), 1);
+}
+END_TEST
+
 START_TEST(test_names_that_cannot_be_host_names_are_refused_without_a_query)
 {
   struct addrinfo *res;
@@ -747,6 +764,7 @@ static Suite *names_suite(void)
   tcase_add_test(tc, test_getaddrinfo_unspec_puts_ipv4_first_and_addrconfig_asks_for_a_only);
   tcase_add_test(tc, test_getaddrinfo_v4mapped_maps_only_without_ipv6_or_with_ai_all);
   tcase_add_test(tc, test_numeric_hosts_and_a_null_node_ask_no_server);
+  tcase_add_test(tc, test_a_single_label_goes_through_the_search_list);
   tcase_add_test(tc, test_names_that_cannot_be_host_names_are_refused_without_a_query);
   tcase_add_test(tc, test_a_lost_reply_is_asked_again_after_the_timeout);
   tcase_add_test(tc, test_a_silent_server_gives_eai_again_after_every_attempt);
