@@ -233,15 +233,17 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
     return EAI_BADFLAGS;
   if (h->ai_family != AF_UNSPEC && h->ai_family != AF_INET && h->ai_family != AF_INET6)
     return EAI_FAMILY;
+  /* glibc decides this before it looks at the service: with no IPv6
+   * address configured (the stack has none), nothing could be used. */
+  bool addrconfig = h->ai_flags & AI_ADDRCONFIG;
+  if (h->ai_family == AF_INET6 && addrconfig)
+    return EAI_NONAME;
   struct tmpl t[MAX_TEMPLATES];
   int nt;
   int rc = templates(service, h, t, &nt);
   if (rc)
     return rc;
-  bool addrconfig = h->ai_flags & AI_ADDRCONFIG;
   enum shim_lookup_kind kind;
-  if (h->ai_family == AF_INET6 && addrconfig)
-    return EAI_NONAME; /* no IPv6 address is configured: nothing could be used */
   if (h->ai_family == AF_INET || (h->ai_family == AF_UNSPEC && addrconfig))
     kind = SHIM_LOOKUP_V4;
   else if (h->ai_family == AF_INET6 && !(h->ai_flags & AI_V4MAPPED))
