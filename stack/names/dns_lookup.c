@@ -210,10 +210,10 @@ static void fill_host(const struct mn_dns_reply *r, struct mynet_host *h)
 {
   memset(h, 0, sizeof(*h));
   if (r->q.type == MN_DNS_TYPE_PTR) {
+    /* glibc names the address after the first pointer and ignores the
+     * others (they are not aliases of it). */
     if (r->nptrs > 0)
       copy_text(h->name, r->ptrs[0]);
-    for (int i = 1; i < r->nptrs && h->naliases < MYNET_HOST_MAX_ALIASES; i++)
-      copy_text(h->aliases[h->naliases++], r->ptrs[i]);
     return;
   }
   copy_text(h->name, r->canon);

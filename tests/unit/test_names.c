@@ -445,6 +445,30 @@ START_TEST(test_answer_sorts_failures_truncation_and_cut_answers)
 }
 END_TEST
 
+START_TEST(test_answer_to_ptr_is_named_after_the_first_pointer_only)
+{
+  /* A query turned into its reply, then two PTR records. */
+  uint8_t m[256];
+  int n = mynet_dns_query(m, sizeof m, 7, "5.2.0.192.in-addr.arpa", MYNET_DNS_TYPE_PTR);
+  ck_assert_int_gt(n, 0);
+  m[2] |= 0x80;
+  m[7] = 2;
+  static const uint8_t rr[] = {0xc0, 0x0c, 0, 12,  0,   1,   0,   0,   0,   30,
+                               0,    8,    6, 's', 'e', 'c', 'o', 'n', 'd', 0};
+  static const uint8_t rr2[] = {0xc0, 0x0c, 0, 12,  0,   1,   0,   0,   0, 30,
+                                0,    7,    5, 'f', 'i', 'r', 's', 't', 0};
+  memcpy(m + n, rr, sizeof rr);
+  memcpy(m + n + sizeof rr, rr2, sizeof rr2);
+  struct mynet_dns_answer a;
+  ck_assert_int_eq(mynet_dns_answer_read(m, (size_t)n + sizeof rr + sizeof rr2, 7,
+                                         "5.2.0.192.in-addr.arpa", MYNET_DNS_TYPE_PTR, &a),
+                   MYNET_DNS_ANSWER);
+  /* glibc 2.36: ('second', [], ['192.0.2.5']) for the same reply. */
+  ck_assert_str_eq(a.host.name, "second");
+  ck_assert_int_eq(a.host.naliases, 0);
+}
+END_TEST
+
 START_TEST(test_outcome_of_one_or_two_answers_is_glibc_res_context_query)
 {
   struct mynet_dns_answer ok = {.rcode = 0, .ancount = 1}, nodata = {.rcode = 0}, nx = {.rcode = 3},
@@ -500,6 +524,7 @@ static Suite *names_suite(void)
   tcase_add_test(tc, test_ptr_names_for_both_families);
   tcase_add_test(tc, test_answer_must_match_the_query);
   tcase_add_test(tc, test_answer_sorts_failures_truncation_and_cut_answers);
+  tcase_add_test(tc, test_answer_to_ptr_is_named_after_the_first_pointer_only);
   tcase_add_test(tc, test_outcome_of_one_or_two_answers_is_glibc_res_context_query);
   tcase_add_test(tc, test_query_refuses_names_that_do_not_fit);
   suite_add_tcase(s, tc);
