@@ -56,6 +56,8 @@ static bool numeric_host(const char *name)
 static bool digits_dots(const char *name)
 {
   const char *p;
+  if (!name)
+    return false;
   if (isdigit((unsigned char)name[0])) {
     for (p = name; isdigit((unsigned char)*p) || *p == '.'; p++)
       ;
@@ -94,7 +96,7 @@ static int templates(const char *service, const struct addrinfo *hints, struct t
       .ai_socktype = hints->ai_socktype,
       .ai_protocol = hints->ai_protocol,
   };
-  struct addrinfo *res;
+  struct addrinfo *res = NULL;
   int rc = REAL(getaddrinfo)(h.ai_family == AF_INET6 ? "::1" : "127.0.0.1", service, &h, &res);
   if (rc)
     return rc;
@@ -149,7 +151,7 @@ static bool v4_like(const struct mynet_host_addr *a)
 static int pick_addrs(const struct mynet_host *h, const struct addrinfo *hints,
                       struct mynet_host_addr *out)
 {
-  struct mynet_host_addr v4[MYNET_HOST_MAX_ADDRS], v6[MYNET_HOST_MAX_ADDRS];
+  struct mynet_host_addr v4[MYNET_HOST_MAX_ADDRS] = {0}, v6[MYNET_HOST_MAX_ADDRS] = {0};
   int n4 = 0, n6 = 0;
   bool map = hints->ai_family == AF_INET6;
   for (int i = 0; i < h->naddrs; i++) {
@@ -335,6 +337,11 @@ static int finish_r(int herr, const struct mynet_host *h, int af, struct hostent
 static int byname_r(const char *name, int af, struct hostent *ret, char *buf, size_t buflen,
                     struct hostent **result, int *h_errnop)
 {
+  if (!name) {
+    *result = NULL;
+    *h_errnop = h_errno = HOST_NOT_FOUND;
+    return 0;
+  }
   if (af != AF_INET && af != AF_INET6) {
     *result = NULL;
     *h_errnop = h_errno = NETDB_INTERNAL;
@@ -425,7 +432,7 @@ struct hostent *gethostbyname2(const char *name, int af)
   if (digits_dots(name))
     return REAL(gethostbyname2)(name, af);
   struct hostent *result;
-  int herr;
+  int herr = 0;
   pthread_mutex_lock(&shared.lock);
   byname_r(name, af, &shared.he, shared.buf, sizeof shared.buf, &result, &herr);
   pthread_mutex_unlock(&shared.lock);
@@ -437,7 +444,7 @@ struct hostent *gethostbyname(const char *name)
   if (digits_dots(name))
     return REAL(gethostbyname)(name);
   struct hostent *result;
-  int herr;
+  int herr = 0;
   pthread_mutex_lock(&shared.lock);
   byname_r(name, AF_INET, &shared.he, shared.buf, sizeof shared.buf, &result, &herr);
   pthread_mutex_unlock(&shared.lock);
@@ -447,7 +454,7 @@ struct hostent *gethostbyname(const char *name)
 struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
 {
   struct hostent *result;
-  int herr;
+  int herr = 0;
   pthread_mutex_lock(&shared.lock);
   byaddr_r(addr, len, type, &shared.he, shared.buf, sizeof shared.buf, &result, &herr);
   pthread_mutex_unlock(&shared.lock);
@@ -486,10 +493,11 @@ int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_
       if (d > 0 && n > d + 1 && h->name[n - d - 1] == '.' && strcmp(h->name + n - d, domain) == 0)
         h->name[n - d - 1] = 0;
     }
-    if (strlen(h->name) >= hostlen)
+    size_t n = strlen(h->name);
+    if (n >= hostlen)
       rc = EAI_OVERFLOW;
     else
-      strcpy(host, h->name);
+      memcpy(host, h->name, n + 1);
   } else if (flags & NI_NAMEREQD) {
     rc = herr == TRY_AGAIN ? EAI_AGAIN : EAI_NONAME;
   } else if (herr == TRY_AGAIN) {
