@@ -17,8 +17,8 @@
  *   fstat on a socket (it shows the eventfd, not S_IFSOCK);
  *   pread/pwrite (ESPIPE on sockets anyway);
  *   stdio on a socket (fdopen: libc's internal read/write);
- *   getaddrinfo's own sockets (libc calls its hidden aliases, which no
- *   preload can interpose);
+ *   getaddrinfo_a, res_query and the rest of libresolv (the names calls
+ *   above answer through the stack; these would reach the kernel's);
  *   the exported internal aliases __send, __recv, __connect, __close,
  *   __read, __write, __poll, __select (programs do not call them);
  *   io_uring (its operations never pass through libc).
@@ -34,6 +34,7 @@
 #define SHIM_INTERPOSE_H
 
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -133,7 +134,31 @@
   FIXED(int, __ppoll_chk,                                                                          \
         (struct pollfd * fds, nfds_t nfds, const struct timespec *timeout,                         \
          const sigset_t *sigmask, size_t fdslen),                                                  \
-        (fds, nfds, timeout, sigmask, fdslen))
+        (fds, nfds, timeout, sigmask, fdslen))                                                     \
+  FIXED(int, getaddrinfo,                                                                          \
+        (const char *node, const char *service, const struct addrinfo *hints,                      \
+         struct addrinfo **res),                                                                   \
+        (node, service, hints, res))                                                               \
+  FIXED(struct hostent *, gethostbyname, (const char *name), (name))                               \
+  FIXED(int, gethostbyname_r,                                                                      \
+        (const char *name, struct hostent *ret, char *buf, size_t buflen, struct hostent **result,  \
+         int *h_errnop),                                                                           \
+        (name, ret, buf, buflen, result, h_errnop))                                                \
+  FIXED(struct hostent *, gethostbyname2, (const char *name, int af), (name, af))                  \
+  FIXED(int, gethostbyname2_r,                                                                     \
+        (const char *name, int af, struct hostent *ret, char *buf, size_t buflen,                  \
+         struct hostent **result, int *h_errnop),                                                  \
+        (name, af, ret, buf, buflen, result, h_errnop))                                            \
+  FIXED(struct hostent *, gethostbyaddr, (const void *addr, socklen_t len, int type),              \
+        (addr, len, type))                                                                         \
+  FIXED(int, gethostbyaddr_r,                                                                      \
+        (const void *addr, socklen_t len, int type, struct hostent *ret, char *buf, size_t buflen, \
+         struct hostent **result, int *h_errnop),                                                  \
+        (addr, len, type, ret, buf, buflen, result, h_errnop))                                     \
+  FIXED(int, getnameinfo,                                                                          \
+        (const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen, char *serv,    \
+         socklen_t servlen, int flags),                                                            \
+        (sa, salen, host, hostlen, serv, servlen, flags))
 
 /* Our wrappers: exported (the version script agrees), everything else in
  * the library is hidden. */

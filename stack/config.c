@@ -267,6 +267,34 @@ static int parse_routes(struct mynet_config *c, const char *s, char *err, size_t
   return 0;
 }
 
+/* "A.B.C.D" or "A.B.C.D:PORT".  The server may sit anywhere the stack
+ * routes to, loopback included (a server inside the same process); only
+ * what cannot be one server's address is refused. */
+static int parse_dns(struct mynet_config *c, const char *value, char *err, size_t errlen)
+{
+  char addr[16];
+  const char *colon = strchr(value, ':');
+  size_t alen = colon ? (size_t)(colon - value) : strlen(value);
+  unsigned long port = 53;
+  uint32_t a = 0;
+  bool ok = alen < sizeof addr;
+  if (ok) {
+    memcpy(addr, value, alen);
+    addr[alen] = 0;
+    ok = mynet_parse_ipv4(addr, &a) == 0 && a != 0 && a != 0xffffffffu && (a >> 28) != 0xe;
+  }
+  if (ok && colon)
+    ok = parse_uint_span(colon + 1, colon + strlen(colon), 65535, &port) == 0 && port > 0;
+  if (!ok)
+    return fail(err, errlen,
+                "MYNET_DNS: expected A.B.C.D or A.B.C.D:PORT, a unicast IPv4 address and a port "
+                "from 1 to 65535, got '%s'",
+                value);
+  c->dns = a;
+  c->dns_port = (uint16_t)port;
+  return 0;
+}
+
 static bool usable_host(uint32_t a)
 {
   return a != 0 && a != 0xffffffffu && (a >> 24) != 127 && (a >> 28) != 0xe && (a >> 24) != 0;
@@ -356,6 +384,8 @@ int mynet_config_set(struct mynet_config *c, const char *name, const char *value
   }
   if (strcmp(name, "MYNET_FAULTS") == 0)
     return mynet_parse_faults(value, &c->faults, err, errlen);
+  if (strcmp(name, "MYNET_DNS") == 0)
+    return parse_dns(c, value, err, errlen);
   if (strcmp(name, "MYNET_LINGER") == 0) {
     if (mynet_parse_duration(value, &c->linger) < 0)
       return fail(err, errlen,

@@ -18,6 +18,8 @@ const char *mn_parse_str(enum mn_parse r)
     return "bad checksum";
   case MN_PARSE_UNSUPPORTED:
     return "unsupported";
+  case MN_PARSE_BAD_NAME:
+    return "bad name";
   }
   return "unknown";
 }

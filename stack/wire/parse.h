@@ -11,6 +11,7 @@ enum mn_parse {
   MN_PARSE_BAD_LENGTH,  /* a length field smaller than its own header */
   MN_PARSE_BAD_CHECKSUM,
   MN_PARSE_UNSUPPORTED, /* well-formed but not something we handle */
+  MN_PARSE_BAD_NAME,    /* a DNS name: looping or forward pointer, reserved label, too long */
 };
 
 const char *mn_parse_str(enum mn_parse r);

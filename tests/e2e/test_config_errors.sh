@@ -48,6 +48,20 @@ pass "a missing TAP fails socket(), names MYNET_TAP and creates no device"
 MYNET_ADRR=192.0.2.2/24 expect_socket_error MYNET_ADRR
 pass "a misspelt MYNET_ variable fails socket() and is named"
 
+MYNET_DNS=dns.example expect_socket_error MYNET_DNS
+pass "a bad MYNET_DNS fails socket() and names the variable"
+
+# Name lookups when the stack could not start: no server can be asked
+# (EAI_AGAIN, glibc's answer when none answers), never through the
+# kernel's stack, and still the one line naming the variable.
+out=$(MYNET_DNS=dns.example shim python3 -c 'import socket
+try: socket.getaddrinfo("example.test", 80)
+except socket.gaierror as e: print(e)' 2>"$WORK/err") || fail "python3 under the shim failed: $out"
+[[ $out == *"Temporary failure in name resolution"* ]] ||
+  fail "getaddrinfo with a bad configuration said '$out', not EAI_AGAIN"
+(($(grep -c MYNET_DNS "$WORK/err") == 1)) || fail "not one line on stderr names MYNET_DNS: $(cat "$WORK/err")"
+pass "getaddrinfo with a bad configuration: '$out', one line naming MYNET_DNS"
+
 # Programs that open no AF_INET socket run as usual, whatever the
 # configuration.
 out=$(MYNET_TAP=nosuchtap0 shim echo hello) || fail "echo under the shim with a missing TAP failed"

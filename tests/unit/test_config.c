@@ -320,6 +320,37 @@ START_TEST(test_config_linger_takes_a_duration)
 }
 END_TEST
 
+START_TEST(test_config_dns_takes_an_address_and_an_optional_port)
+{
+  struct mynet_config c = expect_accepted("MYNET_DNS", "192.0.2.1");
+  ck_assert_uint_eq(c.dns, mn_ip4(192, 0, 2, 1));
+  ck_assert_uint_eq(c.dns_port, 53);
+  c = expect_accepted("MYNET_DNS", "127.0.0.1:5353");
+  ck_assert_uint_eq(c.dns, mn_ip4(127, 0, 0, 1));
+  ck_assert_uint_eq(c.dns_port, 5353);
+  ck_assert_uint_eq(expect_accepted("MYNET_DNS", "10.0.0.53:65535").dns_port, 65535);
+  static const char *const bad[] = {"",
+                                    "dns.example",
+                                    "192.0.2",
+                                    "192.0.2.1:",
+                                    "192.0.2.1:0",
+                                    "192.0.2.1:65536",
+                                    "192.0.2.1:53x",
+                                    "192.0.2.1:53:53",
+                                    "0.0.0.0",
+                                    "255.255.255.255",
+                                    "224.0.0.251",
+                                    "[::1]:53",
+                                    "2001:db8::53",
+                                    "192.0.2.1 "};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    expect_rejected("MYNET_DNS", bad[i]);
+  struct mynet_config d;
+  mynet_config_defaults(&d);
+  ck_assert_uint_eq(d.dns, 0);
+}
+END_TEST
+
 START_TEST(test_config_faults_full_spec_becomes_parts_per_million)
 {
   struct mynet_config c = expect_accepted(
@@ -495,6 +526,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_config_log_takes_a_level_name);
   tcase_add_test(tc, test_config_tap_log_file_and_pcap_take_names_and_paths);
   tcase_add_test(tc, test_config_linger_takes_a_duration);
+  tcase_add_test(tc, test_config_dns_takes_an_address_and_an_optional_port);
   tcase_add_test(tc, test_config_faults_full_spec_becomes_parts_per_million);
   tcase_add_test(tc, test_config_faults_edge_values);
   tcase_add_test(tc, test_config_faults_reject_bad_keys_and_values);

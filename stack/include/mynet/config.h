@@ -46,6 +46,8 @@ struct mynet_config {
   char pcap[MYNET_PATH_MAX];
   struct mynet_faults_cfg faults;
   mynet_time linger; /* how long exit waits for closed sockets */
+  uint32_t dns;      /* name server for the shim's resolver; 0 = resolv.conf's */
+  uint16_t dns_port;
 };
 
 /* Defaults: TAP "mynet0", 192.0.2.2/24, MTU 1500, log level warn, linger 10 s. */
