@@ -152,7 +152,9 @@ void mn_icmp_send_error(struct mynet_stack *st, const struct mn_pbuf *orig, uint
     if (t != MN_ICMP_ECHO_REQUEST && t != MN_ICMP_ECHO_REPLY && t != 13 && t != 14)
       return;
   }
-  if (!take_token(st)) {
+  /* The rate limit is per destination and, as Linux's
+   * icmpv4_xrlim_allow, none for our own addresses (loopback). */
+  if (!mn_ipv4_is_local(st, src) && !take_token(st)) {
     st->ctr.icmp_out_rate_limited++;
     return;
   }

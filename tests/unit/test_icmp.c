@@ -219,6 +219,26 @@ START_TEST(test_icmp_errors_are_rate_limited_to_a_burst_of_six_refilled_over_tim
 }
 END_TEST
 
+/* Linux's icmpv4_xrlim_allow: no limit for errors to our own addresses,
+ * so a burst of datagrams to a closed loopback port is refused every
+ * time. */
+START_TEST(test_icmp_errors_to_our_own_address_are_not_rate_limited)
+{
+  struct tn t;
+  tn_setup(&t, true);
+  mynet_sock *s = tn_udp_connected(&t, mn_ip4(127, 0, 0, 1), 5999);
+  for (int i = 0; i < 3 * MN_ICMP_BURST; i++) {
+    ck_assert_int_eq(tn_send(s, 0, 0, "x", 1), 1);
+    tn_poll(&t);
+    char buf[4];
+    ck_assert_int_eq(tn_recv(s, buf, sizeof buf, NULL), -ECONNREFUSED);
+  }
+  ck_assert_int_eq(ctr(&t, "icmp.out_rate_limited"), 0);
+  mynet_close(s);
+  tn_teardown(&t);
+}
+END_TEST
+
 START_TEST(test_icmp_no_error_about_a_broadcast_or_a_non_host_source)
 {
   struct tn t;
@@ -416,6 +436,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_icmp_message_with_a_bad_checksum_is_dropped);
   tcase_add_test(tc, test_icmp_port_unreachable_quotes_the_datagram_up_to_576_bytes);
   tcase_add_test(tc, test_icmp_errors_are_rate_limited_to_a_burst_of_six_refilled_over_time);
+  tcase_add_test(tc, test_icmp_errors_to_our_own_address_are_not_rate_limited);
   tcase_add_test(tc, test_icmp_no_error_about_a_broadcast_or_a_non_host_source);
   tcase_add_test(tc, test_icmp_no_error_about_an_icmp_error);
   tcase_add_test(tc, test_icmp_port_unreachable_reaches_a_connected_socket_as_econnrefused);
