@@ -272,6 +272,18 @@ in_ns_bg() {
   start_bg "$name" ip netns exec "$NS" "$@"
 }
 
+# in_shim_ns CMD...: run CMD on the kernel stack in the namespace where
+# shim programs run (the test's namespace, or the peer namespace in
+# reference mode), e.g. to reach a shim program's kernel sockets (IPv6,
+# AF_UNIX) from its own side (bounded).
+in_shim_ns() {
+  if kernel_mode; then
+    timeout -k 5 "$CMD_TIMEOUT" ip netns exec "$PEER_NS" "$@"
+  else
+    in_ns "$@"
+  fi
+}
+
 logof() { echo "$WORK/$1.log"; }
 
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds; 1 on timeout.
@@ -438,6 +450,13 @@ mbps() {
 # elapsed_since START: seconds since START, a value of $EPOCHREALTIME.
 elapsed_since() {
   awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'
+}
+
+# wait_http URL [SECONDS]: wait until a GET of URL from the kernel's side
+# succeeds (a server under the shim is up: the stack's listeners are not
+# visible to ss).
+wait_http() {
+  wait_for "${2:-15}" in_ns curl -sf --max-time 2 -o /dev/null "$1"
 }
 
 # kernel_http_server NAME DIR PORT: python3 -m http.server on the kernel's
