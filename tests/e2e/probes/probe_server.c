@@ -57,6 +57,10 @@ struct session {
   int slot[SLOTS];
   int nslots, cur;
   struct sockaddr_in local, peer;
+  /* Bulk I/O buffer: in the session (on the heap), not thread-local, so
+   * that the program's static TLS stays small (a preloaded library may
+   * start threads with small stacks, which must hold the TLS too). */
+  unsigned char big[65536];
 };
 
 static int bound_socket(int type, struct sockaddr_in at)
@@ -128,12 +132,12 @@ static void drop_cur(struct session *s)
     s->slot[s->cur] = -1;
 }
 
-static void write_pattern(int fd, long n)
+static void write_pattern(struct session *s, int fd, long n)
 {
-  static __thread unsigned char buf[65536];
+  unsigned char *buf = s->big;
   long off = 0;
   while (off < n) {
-    size_t k = (size_t)(n - off) < sizeof buf ? (size_t)(n - off) : sizeof buf;
+    size_t k = (size_t)(n - off) < sizeof s->big ? (size_t)(n - off) : sizeof s->big;
     pattern_fill(buf, (uint64_t)off, k);
     if (write_full(fd, buf, k) < 0)
       return;
@@ -225,7 +229,7 @@ static void cmd_waiteof(struct session *s, int ms)
 
 static void cmd_recvall(struct session *s)
 {
-  static __thread unsigned char buf[65536];
+  unsigned char *buf = s->big;
   int fd = cur_fd(s);
   long count = 0;
   uint64_t h = FNV_INIT;
@@ -234,7 +238,7 @@ static void cmd_recvall(struct session *s)
       reply(s, "timeout count %ld", count);
       return;
     }
-    ssize_t r = read(fd, buf, sizeof buf);
+    ssize_t r = read(fd, buf, sizeof s->big);
     if (r < 0) {
       reply(s, "err %s count %ld", errname(errno), count);
       return;
@@ -257,10 +261,10 @@ static void cmd_udpsend(struct session *s, char *args)
   }
   struct sockaddr_in to = s->peer;
   to.sin_port = htons((uint16_t)atoi(tok));
-  static __thread unsigned char buf[65536];
+  unsigned char *buf = s->big;
   while ((tok = strtok_r(NULL, " ", &save)) != NULL) {
     long n = atol(tok);
-    if (n < 0 || n > (long)sizeof buf)
+    if (n < 0 || n > (long)sizeof s->big)
       n = 0;
     pattern_fill(buf, 0, (size_t)n);
     if (sendto(s->us, buf, (size_t)n, 0, (struct sockaddr *)&to, sizeof to) < 0) {
@@ -273,7 +277,7 @@ static void cmd_udpsend(struct session *s, char *args)
 
 static void cmd_udprecv(struct session *s, int k)
 {
-  static __thread unsigned char buf[65536];
+  unsigned char *buf = s->big;
   char line[512];
   size_t len = (size_t)snprintf(line, sizeof line, "lens");
   for (int i = 0; i < k; i++) {
@@ -281,7 +285,7 @@ static void cmd_udprecv(struct session *s, int k)
       reply(s, "%s timeout", line);
       return;
     }
-    ssize_t r = recv(s->us, buf, sizeof buf, 0);
+    ssize_t r = recv(s->us, buf, sizeof s->big, 0);
     if (r < 0) {
       reply_err(s);
       return;
@@ -361,11 +365,11 @@ static void command(struct session *s, char *line)
       reply(s, "ok");
     }
   } else if (strcmp(line, "send") == 0) {
-    write_pattern(fd, n);
+    write_pattern(s, fd, n);
     reply(s, "ok");
   } else if (strcmp(line, "sendasync") == 0) {
     reply(s, "ok");
-    write_pattern(fd, n);
+    write_pattern(s, fd, n);
   } else if (strcmp(line, "sendstr") == 0) {
     if (write_full(fd, arg, strlen(arg)) < 0)
       reply_err(s);

@@ -33,12 +33,12 @@ static void setup_msgs(const size_t *sizes, int n, struct sockaddr_in *to)
   }
 }
 
-static void show_result(const char *label, int n)
+static int show_result(const char *label, int n)
 {
   char line[256];
   if (n < 0) {
     out("%s err %s", label, errname(errno));
-    return;
+    return n;
   }
   size_t len = (size_t)snprintf(line, sizeof line, "%d lens", n);
   for (int i = 0; i < n; i++)
@@ -47,6 +47,7 @@ static void show_result(const char *label, int n)
     if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
       len += (size_t)snprintf(line + len, sizeof line - len, " trunc%d", i);
   out("%s %s", label, line);
+  return n;
 }
 
 static int bound_udp(int *port)
@@ -67,19 +68,21 @@ static void send_batches(void)
   struct sockaddr_in to = peer_at(P.uport);
   size_t sizes[4] = {100, 200, 300, 400};
   setup_msgs(sizes, 4, &to);
-  show_result("sendmmsg.four", sendmmsg(u, msgs, 4, 0));
-  peer_show("sendmmsg.peer", "udprecv 4");
+  /* The peer is asked only for what was sent: it waits 5 s for each
+   * datagram that does not come. */
+  if (show_result("sendmmsg.four", sendmmsg(u, msgs, 4, 0)) == 4)
+    peer_show("sendmmsg.peer", "udprecv 4");
   /* Connected: no address in the messages. */
   out_rc("sendmmsg.connect", connect(u, (struct sockaddr *)&to, sizeof to));
   size_t sizes2[3] = {1, 0, 1472};
   setup_msgs(sizes2, 3, NULL);
-  show_result("sendmmsg.connected", sendmmsg(u, msgs, 3, 0));
-  peer_show("sendmmsg.connected_peer", "udprecv 3");
+  if (show_result("sendmmsg.connected", sendmmsg(u, msgs, 3, 0)) == 3)
+    peer_show("sendmmsg.connected_peer", "udprecv 3");
   /* The second message is too big: the first is sent and counted. */
   size_t sizes3[3] = {50, 65536, 60};
   setup_msgs(sizes3, 3, NULL);
-  show_result("sendmmsg.error_second", sendmmsg(u, msgs, 3, 0));
-  peer_show("sendmmsg.error_second_peer", "udprecv 1");
+  if (show_result("sendmmsg.error_second", sendmmsg(u, msgs, 3, 0)) == 1)
+    peer_show("sendmmsg.error_second_peer", "udprecv 1");
   setup_msgs(sizes3 + 1, 2, NULL);
   show_result("sendmmsg.error_first", sendmmsg(u, msgs, 2, 0));
   show_result("sendmmsg.vlen_zero", sendmmsg(u, msgs, 0, 0));
@@ -139,8 +142,8 @@ static void mmsg_on_tcp(void)
     return;
   size_t sizes[3] = {3, 4, 5};
   setup_msgs(sizes, 3, NULL);
-  show_result("mmsg_tcp.sendmmsg", sendmmsg(d, msgs, 3, 0));
-  peer_show("mmsg_tcp.peer", "read 12");
+  if (show_result("mmsg_tcp.sendmmsg", sendmmsg(d, msgs, 3, 0)) > 0)
+    peer_show("mmsg_tcp.peer", "read 12");
   peer_cmd("sendstr abcdef");
   wait_inq(d, 6, 3000);
   size_t room[2] = {4, 4};
