@@ -41,7 +41,10 @@ const char *mask_str(uint32_t mask, char *buf);
 /* tcpi_state as a name: "ESTABLISHED". */
 const char *tcp_state_name(int st);
 /* An MSS between the minimum IPv4 one and the largest a 64 KB MTU gives. */
-static inline int mss_in_range(unsigned mss) { return mss >= 536 && mss <= 65483; }
+static inline int mss_in_range(unsigned mss)
+{
+  return mss >= 536 && mss <= 65483;
+}
 
 /* ---- the watchdog ----
  * Each scenario runs under alarm(); if it fires, "LABEL TIMEOUT" is
@@ -83,7 +86,10 @@ long fill_send_buffer(int fd, uint64_t *fnv);
 uint64_t fnv1a(uint64_t h, const void *p, size_t n);
 #define FNV_INIT 0xcbf29ce484222325ULL
 /* The byte at offset i of every generated stream. */
-static inline unsigned char pattern_byte(uint64_t i) { return (unsigned char)(i * 131 + 7 + (i >> 12)); }
+static inline unsigned char pattern_byte(uint64_t i)
+{
+  return (unsigned char)(i * 131 + 7 + (i >> 12));
+}
 void pattern_fill(unsigned char *buf, uint64_t off, size_t n);
 
 /* ---- line-based connections ---- */

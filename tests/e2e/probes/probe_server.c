@@ -40,8 +40,8 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +105,10 @@ static void reply(struct session *s, const char *fmt, ...)
   line_write(s->ctl, "%s", line);
 }
 
-static void reply_err(struct session *s) { reply(s, "err %s", errname(errno)); }
+static void reply_err(struct session *s)
+{
+  reply(s, "err %s", errname(errno));
+}
 
 static int add_slot(struct session *s, int fd)
 {
@@ -124,7 +127,10 @@ static int add_slot(struct session *s, int fd)
   return 0;
 }
 
-static int cur_fd(struct session *s) { return s->cur >= 0 ? s->slot[s->cur] : -1; }
+static int cur_fd(struct session *s)
+{
+  return s->cur >= 0 ? s->slot[s->cur] : -1;
+}
 
 static void drop_cur(struct session *s)
 {

@@ -71,7 +71,10 @@ void out(const char *fmt, ...)
   pthread_mutex_unlock(&out_lock);
 }
 
-void out_to_memory(const char *path) { mem_path = path; }
+void out_to_memory(const char *path)
+{
+  mem_path = path;
+}
 
 /* Also called from the SIGALRM handler: raw calls only. */
 void out_flush_memory(void)
@@ -133,8 +136,8 @@ const char *mask_str(uint32_t mask, char *buf)
 const char *tcp_state_name(int st)
 {
   const char *names[] = {"?",          "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
-                                "FIN_WAIT1",  "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
-                                "CLOSE_WAIT", "LAST_ACK",    "LISTEN",    "CLOSING"};
+                         "FIN_WAIT1",  "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
+                         "CLOSE_WAIT", "LAST_ACK",    "LISTEN",    "CLOSING"};
   return st >= 0 && st < (int)(sizeof names / sizeof names[0]) ? names[st] : "?";
 }
 
@@ -175,8 +178,7 @@ static void on_alarm(int sig)
       num[--k] = (char)('0' + v % 10);
       v /= 10;
     } while (v > 0);
-    int fd =
-        (int)syscall(SYS_openat, AT_FDCWD, wd_resume, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, wd_resume, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
       raw_write(fd, num + k, sizeof num - k);
       syscall(SYS_close, fd);
@@ -195,7 +197,10 @@ void sigalrm_handler_flags(int flags)
   sigaction(SIGALRM, &sa, NULL);
 }
 
-void watchdog_install(void) { sigalrm_handler_flags(0); }
+void watchdog_install(void)
+{
+  sigalrm_handler_flags(0);
+}
 
 void watchdog_arm(const char *label, unsigned seconds, int next_index, const char *resume_file)
 {
@@ -205,7 +210,10 @@ void watchdog_arm(const char *label, unsigned seconds, int next_index, const cha
   alarm(seconds);
 }
 
-void watchdog_disarm(void) { alarm(0); }
+void watchdog_disarm(void)
+{
+  alarm(0);
+}
 
 /* ---- waiting ---- */
 
@@ -310,7 +318,10 @@ long thread_cpu_us(void)
 
 /* ---- sockets ---- */
 
-int tcp_socket(void) { return socket(AF_INET, SOCK_STREAM, 0); }
+int tcp_socket(void)
+{
+  return socket(AF_INET, SOCK_STREAM, 0);
+}
 
 int set_nonblock(int fd, bool on)
 {

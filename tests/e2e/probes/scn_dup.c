@@ -31,7 +31,10 @@ static void peer_eof(const char *label, int ms)
   peer_show(label, "waiteof %d", ms);
 }
 
-static int devnull(void) { return open("/dev/null", O_RDWR); }
+static int devnull(void)
+{
+  return open("/dev/null", O_RDWR);
+}
 
 static bool same_socket_name(int a, int b)
 {

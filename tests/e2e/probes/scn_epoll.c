@@ -9,8 +9,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -411,16 +411,10 @@ static void ep_mixed(void)
 }
 
 const struct scenario epoll_scenarios[] = {
-    {"ctl", ep_ctl_errors, ON_BOTH, 0},
-    {"exclusive", ep_exclusive, ON_BOTH, 0},
-    {"level", ep_level, ON_BOTH, 0},
-    {"edge", ep_edge, ON_BOTH, 0},
-    {"oneshot", ep_oneshot, ON_BOTH, 0},
-    {"two_sets", ep_two_sets, ON_BOTH, 0},
-    {"nested", ep_nested, ON_BOTH, 0},
-    {"closed", ep_closed_while_registered, ON_BOTH, 0},
-    {"dup_both", ep_dup_both, ON_BOTH, 0},
-    {"pwait", ep_pwait_sigmask, ON_BOTH, 0},
-    {"mixed", ep_mixed, ON_BOTH, 0},
-    {NULL, NULL, 0, 0},
+    {"ctl", ep_ctl_errors, ON_BOTH, 0},    {"exclusive", ep_exclusive, ON_BOTH, 0},
+    {"level", ep_level, ON_BOTH, 0},       {"edge", ep_edge, ON_BOTH, 0},
+    {"oneshot", ep_oneshot, ON_BOTH, 0},   {"two_sets", ep_two_sets, ON_BOTH, 0},
+    {"nested", ep_nested, ON_BOTH, 0},     {"closed", ep_closed_while_registered, ON_BOTH, 0},
+    {"dup_both", ep_dup_both, ON_BOTH, 0}, {"pwait", ep_pwait_sigmask, ON_BOTH, 0},
+    {"mixed", ep_mixed, ON_BOTH, 0},       {NULL, NULL, 0, 0},
 };

@@ -198,7 +198,8 @@ static void show_mixed(const char *label, int fds[4])
       max = fds[i] > max ? fds[i] : max;
     }
     struct timeval tv = {0, 0};
-    n = k == 0 ? select(max + 1, &r, NULL, NULL, &tv) : pselect(max + 1, &r, NULL, NULL, &zero, NULL);
+    n = k == 0 ? select(max + 1, &r, NULL, NULL, &tv)
+               : pselect(max + 1, &r, NULL, NULL, &zero, NULL);
     len = (size_t)snprintf(line, sizeof line, "%d", n);
     for (int i = 0; i < 4; i++)
       if (FD_ISSET(fds[i], &r))

@@ -8,8 +8,8 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -55,7 +55,10 @@ static uint64_t file_fnv(int fd, off_t from, off_t to)
 
 /* Start "recvall" at the peer, then the caller sends; peer_result ends
  * the stream and compares the peer's count and checksum with ours. */
-static void peer_recvall(void) { line_write(P.ctl, "recvall"); }
+static void peer_recvall(void)
+{
+  line_write(P.ctl, "recvall");
+}
 
 static void peer_result(const char *label, int d, long count, uint64_t fnv)
 {

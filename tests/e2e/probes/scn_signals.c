@@ -112,8 +112,14 @@ static void blocked_recv(const char *label, int flags, long rcvtimeo_ms, const c
   peer_cmd("close");
 }
 
-static void recv_restart(void) { blocked_recv("recv_restart", SA_RESTART, 0, "send 5"); }
-static void recv_no_restart(void) { blocked_recv("recv_no_restart", 0, 0, "send 5"); }
+static void recv_restart(void)
+{
+  blocked_recv("recv_restart", SA_RESTART, 0, "send 5");
+}
+static void recv_no_restart(void)
+{
+  blocked_recv("recv_no_restart", 0, 0, "send 5");
+}
 static void recv_restart_rcvtimeo(void)
 {
   blocked_recv("recv_restart_rcvtimeo", SA_RESTART, 5000, "send 5");
@@ -172,8 +178,14 @@ static void blocked_accept(const char *label, int flags)
   close(l);
 }
 
-static void accept_restart(void) { blocked_accept("accept_restart", SA_RESTART); }
-static void accept_no_restart(void) { blocked_accept("accept_no_restart", 0); }
+static void accept_restart(void)
+{
+  blocked_accept("accept_restart", SA_RESTART);
+}
+static void accept_no_restart(void)
+{
+  blocked_accept("accept_no_restart", 0);
+}
 
 static struct sockaddr_in blackhole(void)
 {
@@ -212,8 +224,14 @@ static void blocked_connect(const char *label, int flags)
   close(s);
 }
 
-static void connect_no_restart(void) { blocked_connect("connect_no_restart", 0); }
-static void connect_restart(void) { blocked_connect("connect_restart", SA_RESTART); }
+static void connect_no_restart(void)
+{
+  blocked_connect("connect_no_restart", 0);
+}
+static void connect_restart(void)
+{
+  blocked_connect("connect_restart", SA_RESTART);
+}
 
 static void connect_sndtimeo(void)
 {
@@ -262,8 +280,14 @@ static void blocked_send(const char *label, int flags)
   peer_cmd("close");
 }
 
-static void send_restart(void) { blocked_send("send_restart", SA_RESTART); }
-static void send_no_restart(void) { blocked_send("send_no_restart", 0); }
+static void send_restart(void)
+{
+  blocked_send("send_restart", SA_RESTART);
+}
+static void send_no_restart(void)
+{
+  blocked_send("send_no_restart", 0);
+}
 
 const struct scenario signal_scenarios[] = {
     {"recv_restart", recv_restart, ON_BOTH, 0},

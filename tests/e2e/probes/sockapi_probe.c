@@ -27,11 +27,9 @@
 #include <unistd.h>
 
 static const struct group groups[] = {
-    {"dup", dup_scenarios},           {"states", states_scenarios},
-    {"epoll", epoll_scenarios},       {"poll", poll_scenarios},
-    {"sendfile", sendfile_scenarios}, {"mmsg", mmsg_scenarios},
-    {"tcpinfo", tcpinfo_scenarios},   {"signals", signal_scenarios},
-    {"threads", thread_scenarios},
+    {"dup", dup_scenarios},         {"states", states_scenarios},     {"epoll", epoll_scenarios},
+    {"poll", poll_scenarios},       {"sendfile", sendfile_scenarios}, {"mmsg", mmsg_scenarios},
+    {"tcpinfo", tcpinfo_scenarios}, {"signals", signal_scenarios},    {"threads", thread_scenarios},
 };
 
 static int usage(void)
@@ -70,8 +68,8 @@ static int serve(const char *ip, const char *port)
   return 0;
 }
 
-static int run_group(const struct group *g, bool tap, const struct sockaddr_in *tap_addr,
-                     int from, const char *resume)
+static int run_group(const struct group *g, bool tap, const struct sockaddr_in *tap_addr, int from,
+                     const char *resume)
 {
   struct sockaddr_in a;
   if (tap) {
