@@ -81,7 +81,7 @@ fi
 
 if ((${#differ[@]} > 0)); then
   for name in "${differ[@]}"; do
-    log "$name: $(grep -c '^[-+][^-+]' "$WORK/$name.diff" 2>/dev/null || echo all) lines differ, $(grep -c ' TIMEOUT$' "$WORK/$name.got") timeouts"
+    log "$name: $(grep -c '^-[^-]' "$WORK/$name.diff") of $(wc -l <"$(dirname "$0")/data/$name.expected" 2>/dev/null || echo '?') expected lines differ, $(grep -c ' TIMEOUT$' "$WORK/$name.got") timeouts"
   done
   fail "${#differ[@]} of $total transcripts differ from Linux's (- expected, + under the shim): ${differ[*]}"
 fi
