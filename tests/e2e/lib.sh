@@ -272,6 +272,18 @@ in_ns_bg() {
   start_bg "$name" ip netns exec "$NS" "$@"
 }
 
+# in_shim_ns CMD...: run CMD on the kernel stack in the namespace where
+# shim programs run (the test's namespace, or the peer namespace in
+# reference mode), e.g. to reach a shim program's kernel sockets (IPv6,
+# AF_UNIX) from its own side (bounded).
+in_shim_ns() {
+  if kernel_mode; then
+    timeout -k 5 "$CMD_TIMEOUT" ip netns exec "$PEER_NS" "$@"
+  else
+    in_ns "$@"
+  fi
+}
+
 logof() { echo "$WORK/$1.log"; }
 
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds; 1 on timeout.
@@ -440,6 +452,13 @@ elapsed_since() {
   awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'
 }
 
+# wait_http URL [SECONDS]: wait until a GET of URL from the kernel's side
+# succeeds (a server under the shim is up: the stack's listeners are not
+# visible to ss).
+wait_http() {
+  wait_for "${2:-15}" in_ns curl -sf --max-time 2 -o /dev/null "$1"
+}
+
 # kernel_http_server NAME DIR PORT: python3 -m http.server on the kernel's
 # side, serving DIR at http://$KERNEL_IP:PORT/; waits until it listens.
 kernel_http_server() {
@@ -523,23 +542,63 @@ with urllib.request.urlopen(req, timeout=int(sys.argv[3])) as r:
   [[ $digest == "$want" && $length == $(stat -c %s "$1") ]]
 }
 
-# compare_with_linux PROBE ARGS...: run tests/e2e/data/PROBE.py under the
-# shim and fail unless what it prints equals data/PROBE.expected, which was
-# recorded from the kernel (MYNET_E2E_STACK=kernel MYNET_E2E_RECORD=1
-# records it again).
-compare_with_linux() {
-  local probe=$1 data
+# ---- comparing what programs see with what Linux shows them ----
+#
+# A probe prints one line per observation; its transcript under the shim
+# must equal tests/e2e/data/NAME.expected, which was recorded from the
+# kernel: with MYNET_E2E_STACK=kernel MYNET_E2E_RECORD=1 the transcripts
+# are written there instead of compared (and reference mode, without
+# MYNET_E2E_RECORD, checks the recording itself on every run).
+
+# probe_transcript NAME CMD...: run CMD under the shim (bounded), its
+# standard output and error appended to $WORK/NAME.got; a non-zero exit
+# status is appended as the line "exit status N", so that it shows in the
+# comparison like any other difference.  Returns the status.
+probe_transcript() {
+  local name=$1 status=0
   shift
+  shim "$@" >>"$WORK/$name.got" 2>&1 || status=$?
+  ((status == 0)) || echo "exit status $status" >>"$WORK/$name.got"
+  return "$status"
+}
+
+# transcript_matches_linux NAME: compare $WORK/NAME.got with
+# data/NAME.expected (or record it, see above); on a difference print the
+# diff (- expected, + got) and return 1.
+transcript_matches_linux() {
+  local name=$1 data
   data=$(dirname "${BASH_SOURCE[0]}")/data
-  shim python3 "$data/$probe.py" "$@" >"$WORK/$probe.got" 2>&1 ||
-    fail "the probe under the shim failed: $(cat "$WORK/$probe.got")"
   if [[ ${MYNET_E2E_RECORD:-} == 1 ]] && kernel_mode; then
-    cp "$WORK/$probe.got" "$data/$probe.expected"
-    log "recorded $data/$probe.expected"
+    cp "$WORK/$name.got" "$data/$name.expected"
+    log "recorded $data/$name.expected"
   fi
-  if ! diff -u "$data/$probe.expected" "$WORK/$probe.got" >"$WORK/$probe.diff"; then
-    cat "$WORK/$probe.diff"
+  [[ -f $data/$name.expected ]] || {
+    log "$data/$name.expected is missing (record it: MYNET_E2E_STACK=kernel MYNET_E2E_RECORD=1)"
+    return 1
+  }
+  if ! diff -u "$data/$name.expected" "$WORK/$name.got" >"$WORK/$name.diff"; then
+    cat "$WORK/$name.diff"
+    return 1
+  fi
+}
+
+# compare_with_linux PROBE ARGS...: run tests/e2e/data/PROBE.py under the
+# shim and fail unless what it prints equals data/PROBE.expected.
+# compare_with_linux --cmd NAME CMD...: the same for any program (a C probe
+# in the build tree, say), compared with data/NAME.expected.
+compare_with_linux() {
+  local name
+  if [[ $1 == --cmd ]]; then
+    name=$2
+    shift 2
+  else
+    name=$1
+    shift
+    set -- python3 "$(dirname "${BASH_SOURCE[0]}")/data/$name.py" "$@"
+  fi
+  : >"$WORK/$name.got"
+  probe_transcript "$name" "$@" || true
+  transcript_matches_linux "$name" ||
     fail "socket semantics differ from Linux's (- expected, + under the shim)"
-  fi
-  pass "$(wc -l <"$WORK/$probe.got") observations identical to Linux's"
+  pass "$(wc -l <"$WORK/$name.got") observations identical to Linux's"
 }
