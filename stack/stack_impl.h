@@ -5,6 +5,7 @@
 
 #include "core/counters.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "core/pbuf.h"
 #include "core/rand.h"
 #include "core/timer.h"
@@ -22,6 +23,7 @@ struct mynet_stack {
   mynet_time now;
   struct mynet_stack_hooks hooks;
   struct mn_pool pool;
+  struct mn_mem mem; /* sockets and their rings */
   struct mn_timer_heap timers;
   struct mn_rand rand;
   struct mn_counters ctr;

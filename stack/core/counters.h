@@ -57,6 +57,8 @@
   X(tcp, challenge_acks)                                                                           \
   X(tcp, paws_drops)                                                                               \
   X(tcp, ofo_queued)                                                                               \
+  X(tcp, rcvq_drops)                                                                               \
+  X(tcp, out_nobufs)                                                                               \
   X(tcp, listen_drops)                                                                             \
   X(tcp, syn_queue_drops)                                                                          \
   X(tcp, timewait_recycled)                                                                        \

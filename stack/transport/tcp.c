@@ -583,13 +583,15 @@ static ssize_t tcp_sendmsg(struct mynet_sock *s, const struct iovec *iov, int io
   size_t space = mn_ring_space(&tp->snd);
   if (space == 0)
     return -EAGAIN;
+  /* The send ring takes its memory with the first write; without it
+   * nothing is accepted. */
+  if (mn_ring_alloc(&tp->snd, &s->st->mem) < 0)
+    return -ENOMEM;
   size_t n = len < space ? len : space;
   size_t done = 0;
   for (int i = 0; i < iovcnt && done < n; i++) {
     size_t take = iov[i].iov_len < n - done ? iov[i].iov_len : n - done;
-    if (mn_ring_write(&tp->snd, iov[i].iov_base, take) != take)
-      return done ? (ssize_t)done : -ENOMEM;
-    done += take;
+    done += mn_ring_write(&tp->snd, iov[i].iov_base, take);
   }
   bool was_cork = tp->cork;
   if (flags & MSG_MORE)
@@ -756,6 +758,7 @@ static void tcp_destroy(struct mynet_sock *s)
   if (tp->state == MN_TCPS_TIME_WAIT)
     s->st->tcp->time_wait_count--;
   mn_tcp_reset_timers(tp);
+  mn_timer_unreserve(&s->st->timers, MN_TCP_TIMERS);
   mn_ring_free(&tp->snd);
   mn_ring_free(&tp->rcv);
   free(tp);
@@ -962,9 +965,14 @@ static const struct mn_sock_ops tcp_ops = {
 
 int mn_tcp_socket(struct mynet_stack *st, struct mynet_sock **out)
 {
-  struct mn_tcp_sock *tp = calloc(1, sizeof(*tp));
+  struct mn_tcp_sock *tp = mn_mem_zalloc(&st->mem, sizeof(*tp));
   if (!tp)
     return -ENOMEM;
+  /* Its three timers are armed on input paths that cannot fail. */
+  if (mn_timer_reserve(&st->timers, MN_TCP_TIMERS) < 0) {
+    free(tp);
+    return -ENOMEM;
+  }
   mn_sock_init(&tp->sk, st, &tcp_ops, SOCK_STREAM, IPPROTO_TCP);
   tp->sk.rcvbuf = MN_TCP_RCVBUF_DEFAULT;
   tp->sk.sndbuf = MN_TCP_SNDBUF_DEFAULT;

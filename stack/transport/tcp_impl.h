@@ -38,6 +38,7 @@
 #define MN_TCP_MAX_TIME_WAIT 4096
 #define MN_TCP_CHALLENGE_ACK_PER_SEC 1000 /* RFC 5961 10 */
 #define MN_TCP_DUPTHRESH 3
+#define MN_TCP_TIMERS 3 /* t_rexmt, t_delack, t_keep */
 /* Full segments one batched ACK may cover.  Fewer ACKs cost fewer system
  * calls, but each lost ACK then leaves the sender without news of more
  * data: a small window (after losses) needs an ACK every second segment.
@@ -141,7 +142,7 @@ struct mn_tcp_sock {
   bool pingpong;    /* TCP_QUICKACK 0 was asked for (what getsockopt reports) */
   uint16_t rcv_mss; /* largest segment the peer sent: what "full-sized" means */
 
-  /* Timers. */
+  /* Timers (MN_TCP_TIMERS of them). */
   struct mn_timer t_rexmt; /* retransmission, or persist when the window is zero */
   bool persist;            /* t_rexmt is the persist timer */
   int rexmt_count;

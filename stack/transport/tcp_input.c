@@ -275,6 +275,15 @@ void mn_tcp_flush_acks(struct mynet_stack *st)
 static bool data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data, uint32_t len)
 {
   struct mynet_stack *st = tp->sk.st;
+  /* The receive ring takes its memory when the first data arrives.  If
+   * it cannot, the segment is dropped as if the network had lost it:
+   * nothing is acknowledged that was not stored, and the sender's
+   * retransmission brings it back once memory returns (Linux drops the
+   * same way under receive memory pressure, counted as TCPRcvQDrop). */
+  if (mn_ring_alloc(&tp->rcv, &st->mem) < 0) {
+    st->ctr.tcp_rcvq_drops++;
+    return false;
+  }
   size_t space = tp->rcv.cap - tp->rcv.len;
   if (seq == tp->rcv_nxt) {
     uint32_t n = len < space ? len : (uint32_t)space;
@@ -321,11 +330,11 @@ static bool data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data
     return false;
   }
   uint32_t n = len < space - off ? len : (uint32_t)(space - off);
-  bool kept = mn_seqset_add(&tp->ofo, seq, seq + n);
-  if (kept) {
-    mn_ring_write_at(&tp->rcv, tp->rcv.len + off, data, n);
+  /* Written before it is recorded: a range in the set is data we hold. */
+  bool kept = mn_ring_write_at(&tp->rcv, tp->rcv.len + off, data, n) &&
+              mn_seqset_add(&tp->ofo, seq, seq + n);
+  if (kept)
     st->ctr.tcp_ofo_queued++;
-  }
   tp->ack_now = true;
   return kept && n == len;
 }

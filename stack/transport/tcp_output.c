@@ -93,15 +93,25 @@ int mn_tcp_send_segment(struct mn_tcp_sock *tp, uint32_t seq, uint8_t flags, uin
       o->tsval = mn_tcp_ts_now(tp);
       o->tsecr = tp->ts_recent;
     }
-    if (tp->sack_ok && (tp->ofo.n || tp->dsack) && (flags & MN_TCP_ACK)) {
+    if (tp->sack_ok && (tp->ofo.n || tp->dsack) && (flags & MN_TCP_ACK))
       fill_sack_blocks(tp, o);
-      tp->dsack = false;
-    }
   }
+  uint32_t seqlen = len + (syn ? 1 : 0) + ((flags & MN_TCP_FIN) ? 1 : 0);
   size_t hlen = MN_TCP_HDR_LEN + mn_tcp_opts_len(o);
   struct mn_pbuf *p = mn_pbuf_alloc(&st->pool, MN_PBUF_HEADROOM, hlen + len);
-  if (!p)
+  if (!p) {
+    /* No buffer: the segment is lost before it leaves, and recovered
+     * like any lost segment.  Its sequence space still counts as sent,
+     * so the caller's snd_nxt never runs ahead of snd_max. */
+    st->ctr.tcp_out_nobufs++;
+    if (seqlen && SEQ_GT(seq + seqlen, tp->snd_max))
+      tp->snd_max = seq + seqlen;
+    if (seqlen && !tp->first_unacked_at)
+      tp->first_unacked_at = st->now;
     return -ENOBUFS;
+  }
+  if (o->nsack)
+    tp->dsack = false; /* reported once (RFC 2883 4) */
   if (len)
     mn_ring_peek(&tp->snd, seq - tp->snd_una, p->data + hlen, len);
   uint32_t win = mn_tcp_select_window(tp);
@@ -129,7 +139,6 @@ int mn_tcp_send_segment(struct mn_tcp_sock *tp, uint32_t seq, uint8_t flags, uin
     mn_timer_cancel(&st->timers, &tp->t_delack);
   }
   st->ctr.tcp_out_segs++;
-  uint32_t seqlen = len + (syn ? 1 : 0) + ((flags & MN_TCP_FIN) ? 1 : 0);
   if (seqlen && SEQ_LT(seq, tp->snd_max)) {
     st->ctr.tcp_retrans_segs++;
     if (tp->in_recovery && len) {

@@ -327,7 +327,7 @@ static const struct mn_sock_ops udp_ops = {
 
 int mn_udp_socket(struct mynet_stack *st, struct mynet_sock **out)
 {
-  struct mn_udp_sock *u = calloc(1, sizeof(*u));
+  struct mn_udp_sock *u = mn_mem_zalloc(&st->mem, sizeof(*u));
   if (!u)
     return -ENOMEM;
   mn_sock_init(&u->sk, st, &udp_ops, SOCK_DGRAM, IPPROTO_UDP);
@@ -381,8 +381,12 @@ void mn_udp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ipv
       if (!matches(u, p, h.dport, true))
         continue;
       struct mn_pbuf *c = mn_pbuf_clone(p);
-      if (!c)
-        break;
+      if (!c) {
+        /* No buffer for this socket's copy: its datagram is lost, counted
+         * as Linux counts a queueing failure. */
+        st->ctr.udp_rcvbuf_errors++;
+        continue;
+      }
       mn_pbuf_pull(c, MN_UDP_HDR_LEN);
       mn_pbuf_trim(c, h.len - MN_UDP_HDR_LEN);
       delivered = enqueue(st, u, c) || delivered;
