@@ -8,9 +8,11 @@
 #include "transport/udp.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <netinet/ip.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 void mn_sock_init(struct mynet_sock *s, struct mynet_stack *st, const struct mn_sock_ops *ops,
                   int type, int proto)
@@ -458,7 +460,16 @@ int mynet_sock_type(const mynet_sock *s)
   return s->type;
 }
 
-int mynet_sock_pending(const mynet_sock *s)
+int mynet_sock_ioctl(mynet_sock *s, unsigned long req, int *out)
 {
-  return s->ops->pending(s);
+  if (!out)
+    return -EFAULT;
+  return s->ops->ioctl(s, req, out);
+}
+
+int mynet_sock_pending(mynet_sock *s)
+{
+  int n = 0;
+  int rc = mynet_sock_ioctl(s, SIOCINQ, &n);
+  return rc < 0 ? rc : n;
 }

@@ -23,7 +23,8 @@ struct mn_sock_ops {
   int (*setsockopt)(struct mynet_sock *s, int level, int name, const void *val, socklen_t len);
   int (*getsockopt)(struct mynet_sock *s, int level, int name, void *val, socklen_t *len);
   unsigned (*events)(const struct mynet_sock *s);
-  int (*pending)(const struct mynet_sock *s);
+  /* The queue ioctls (mynet_sock_ioctl); out is never NULL. */
+  int (*ioctl)(struct mynet_sock *s, unsigned long req, int *out);
   /* The application closed it; the protocol drops its own reference when
    * it has finished (at once for UDP, after the FIN exchange for TCP). */
   void (*close)(struct mynet_sock *s);

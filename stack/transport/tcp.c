@@ -8,10 +8,12 @@
 #include "stack_impl.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 const char *mn_tcp_state_name(enum mn_tcp_state s)
 {
@@ -790,12 +792,39 @@ static unsigned tcp_events(const struct mynet_sock *s)
   return ev;
 }
 
-static int tcp_pending(const struct mynet_sock *s)
+/* Linux's tcp_ioctl().  Our FIN, once queued, counts in both send
+ * queues until it is acknowledged, as it does in Linux's write_seq. */
+static int tcp_ioctl(struct mynet_sock *s, unsigned long req, int *out)
 {
-  const struct mn_tcp_sock *tp = (const struct mn_tcp_sock *)s;
+  struct mn_tcp_sock *tp = tcp_of(s);
+  bool handshake = tp->state == MN_TCPS_SYN_SENT || tp->state == MN_TCPS_SYN_RECEIVED;
+  uint32_t fin = tp->fin_queued && !MN_TCPS_FIN_ACKED(tp->state) && tp->state != MN_TCPS_CLOSED;
+  switch (req) {
+  case SIOCATMARK:
+    *out = 0; /* no urgent data is ever stored (RFC 6093) */
+    return 0;
+  case SIOCINQ:
+  case SIOCOUTQ:
+  case SIOCOUTQNSD:
+    break;
+  default:
+    return -ENOTTY;
+  }
   if (tp->state == MN_TCPS_LISTEN)
     return -EINVAL;
-  return (int)tp->rcv.len;
+  if (handshake) {
+    *out = 0;
+    return 0;
+  }
+  uint32_t queued = (uint32_t)tp->snd.len + fin;
+  uint32_t sent = MN_MIN(tp->snd_nxt - tp->snd_una, queued);
+  if (req == SIOCINQ)
+    *out = (int)tp->rcv.len;
+  else if (req == SIOCOUTQ)
+    *out = (int)queued;
+  else
+    *out = (int)(queued - sent);
+  return 0;
 }
 
 static int tcp_setsockopt(struct mynet_sock *s, int level, int name, const void *val, socklen_t len)
@@ -958,7 +987,7 @@ static const struct mn_sock_ops tcp_ops = {
     .setsockopt = tcp_setsockopt,
     .getsockopt = tcp_getsockopt,
     .events = tcp_events,
-    .pending = tcp_pending,
+    .ioctl = tcp_ioctl,
     .close = tcp_close,
     .destroy = tcp_destroy,
 };

@@ -10,9 +10,11 @@
 #include "wire/udp.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 /* The largest payload an IPv4 datagram can carry. */
 #define MN_UDP_MAX_PAYLOAD (65535 - MN_IPV4_HDR_LEN - MN_UDP_HDR_LEN)
@@ -293,11 +295,23 @@ static unsigned udp_events(const struct mynet_sock *s)
   return ev;
 }
 
-static int udp_pending(const struct mynet_sock *s)
+/* Linux's udp_ioctl(): SIOCINQ is the size of the next datagram, not of
+ * the whole queue; SIOCOUTQ counts what still waits to be sent, and
+ * nothing waits: a datagram goes to the device (or the neighbour queue,
+ * which the socket no longer owns) during the call. */
+static int udp_ioctl(struct mynet_sock *s, unsigned long req, int *out)
 {
-  /* FIONREAD on a datagram socket is the size of the next datagram. */
-  const struct mn_udp_sock *u = (const struct mn_udp_sock *)s;
-  return u->rxq.head ? (int)u->rxq.head->len : 0;
+  const struct mn_udp_sock *u = udp_of(s);
+  switch (req) {
+  case SIOCINQ:
+    *out = u->rxq.head ? (int)u->rxq.head->len : 0;
+    return 0;
+  case SIOCOUTQ:
+    *out = 0;
+    return 0;
+  default:
+    return -ENOTTY;
+  }
 }
 
 static void udp_close(struct mynet_sock *s)
@@ -320,7 +334,7 @@ static const struct mn_sock_ops udp_ops = {
     .recvmsg = udp_recvmsg,
     .shutdown = udp_shutdown,
     .events = udp_events,
-    .pending = udp_pending,
+    .ioctl = udp_ioctl,
     .close = udp_close,
     .destroy = udp_destroy,
 };
