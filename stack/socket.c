@@ -387,6 +387,11 @@ int mynet_getsockopt(mynet_sock *s, int level, int name, void *val, socklen_t *l
     return -EFAULT;
   if ((int)*len < 0)
     return -EINVAL;
+  /* Linux hands a level that is neither the socket's, IP's nor the
+   * protocol's own to ip_getsockopt(), which answers EOPNOTSUPP (so
+   * TCP_INFO on a UDP socket fails that way). */
+  if (level != SOL_SOCKET && level != IPPROTO_IP && level != s->proto)
+    return -EOPNOTSUPP;
   if (level == SOL_SOCKET) {
     switch (name) {
     case SO_TYPE:

@@ -252,6 +252,7 @@ void mn_tcp_setup_mss(struct mn_tcp_sock *tp)
 {
   uint16_t mtu = 1500;
   mn_ipv4_route_info(tp->sk.st, tp->sk.raddr, NULL, &mtu);
+  tp->pmtu = mtu;
   uint16_t mss = (uint16_t)(mtu - MN_IPV4_HDR_LEN - MN_TCP_HDR_LEN);
   if (tp->user_mss_set && tp->user_mss < mss)
     mss = tp->user_mss;
@@ -294,6 +295,10 @@ void mn_tcp_enter_established(struct mn_tcp_sock *tp)
   tp->ssthresh = 0x7fffffff;
   tp->cc->init(tp);
   tp->last_rcv = tp->sk.st->now;
+  /* As Linux at the end of a handshake: the SYN (or SYN-ACK) was
+   * delivered, and every "time since" starts now. */
+  tp->stats.delivered++;
+  tp->stats.last_data_sent = tp->stats.last_data_recv = tp->stats.last_ack_recv = tp->last_rcv;
   if (tp->sk.keepalive)
     mn_tcp_arm_keepalive(tp);
   else
@@ -414,6 +419,7 @@ static void reset_connection(struct mn_tcp_sock *tp)
   tp->snd_wnd = tp->max_sndwnd = 0;
   tp->rcv_adv = 0;
   tp->ts_recent = 0;
+  memset(&tp->stats, 0, sizeof(tp->stats));
 }
 
 /* ---- socket operations ---- */
@@ -792,13 +798,11 @@ static unsigned tcp_events(const struct mynet_sock *s)
   return ev;
 }
 
-/* Linux's tcp_ioctl().  Our FIN, once queued, counts in both send
- * queues until it is acknowledged, as it does in Linux's write_seq. */
+/* Linux's tcp_ioctl(). */
 static int tcp_ioctl(struct mynet_sock *s, unsigned long req, int *out)
 {
   struct mn_tcp_sock *tp = tcp_of(s);
   bool handshake = tp->state == MN_TCPS_SYN_SENT || tp->state == MN_TCPS_SYN_RECEIVED;
-  uint32_t fin = tp->fin_queued && !MN_TCPS_FIN_ACKED(tp->state) && tp->state != MN_TCPS_CLOSED;
   switch (req) {
   case SIOCATMARK:
     *out = 0; /* no urgent data is ever stored (RFC 6093) */
@@ -816,14 +820,12 @@ static int tcp_ioctl(struct mynet_sock *s, unsigned long req, int *out)
     *out = 0;
     return 0;
   }
-  uint32_t queued = (uint32_t)tp->snd.len + fin;
-  uint32_t sent = MN_MIN(tp->snd_nxt - tp->snd_una, queued);
   if (req == SIOCINQ)
     *out = (int)tp->rcv.len;
   else if (req == SIOCOUTQ)
-    *out = (int)queued;
+    *out = (int)mn_tcp_unacked_bytes(tp);
   else
-    *out = (int)(queued - sent);
+    *out = (int)mn_tcp_unsent_bytes(tp);
   return 0;
 }
 
@@ -961,6 +963,8 @@ static int tcp_getsockopt(struct mynet_sock *s, int level, int name, void *val, 
                                                                   : MN_TCP_DEFAULT_MSS);
   case TCP_QUICKACK:
     return mn_sockopt_put_int(val, len, !tp->pingpong);
+  case TCP_INFO:
+    return mn_tcp_get_info(tp, val, len);
   case TCP_CONGESTION: {
     if (!val)
       return -EFAULT;

@@ -57,6 +57,34 @@
  * state does: it decides between EINPROGRESS, EALREADY, 0 and EISCONN. */
 enum mn_tcp_connect_state { MN_SS_UNCONNECTED, MN_SS_CONNECTING, MN_SS_CONNECTED };
 
+/* What one connection did, for TCP_INFO (tcp_info.c): counted where it
+ * happens, in RFC 4898's terms where Linux uses them.  Zeroed when a
+ * socket connects again, as Linux's tcp_disconnect() does. */
+struct mn_tcp_stats {
+  uint64_t bytes_acked;                 /* sequence space the peer acknowledged (our FIN too) */
+  uint64_t bytes_received;              /* sequence space received in order (the peer's FIN too) */
+  uint64_t bytes_sent;                  /* payload sent, retransmissions included */
+  uint64_t bytes_retrans;               /* payload retransmitted */
+  uint32_t segs_out, segs_in;           /* every segment, pure ACKs included */
+  uint32_t data_segs_out, data_segs_in; /* segments carrying payload */
+  uint32_t total_retrans;               /* segments retransmitted (SYNs too) */
+  uint32_t delivered;                   /* segments the peer got: acknowledged or SACKed */
+  uint32_t dsack_dups;                  /* segments a D-SACK reported received twice */
+  uint32_t reord_seen;                  /* holes filled without a retransmission */
+  uint32_t rcv_ooopack;                 /* segments received out of order and kept */
+  uint32_t total_rto, total_rto_recoveries;
+  mynet_time rto_time;  /* time spent retransmitting after timeouts, finished episodes */
+  mynet_time rto_start; /* when the current episode began (rexmt_count > 0) */
+  mynet_time last_data_sent, last_data_recv, last_ack_recv;
+  mynet_time min_rtt, min_rtt_at; /* the smallest RTT sample of the last 5 minutes */
+  /* Delivery rate: bytes delivered since rate_start while an interval
+   * runs, and the last complete sample in bytes per second. */
+  bool rate_running;
+  uint64_t rate_bytes;
+  mynet_time rate_start;
+  uint64_t delivery_rate;
+};
+
 struct mn_tcp_sock {
   struct mynet_sock sk;
   enum mn_tcp_state state;
@@ -160,6 +188,9 @@ struct mn_tcp_sock {
   int syn_retries;
   bool user_mss_set;
   uint16_t user_mss;
+
+  uint16_t pmtu; /* the route's MTU when the connection was set up */
+  struct mn_tcp_stats stats;
 };
 
 struct mn_tcp_table {
@@ -224,8 +255,21 @@ uint32_t mn_tcp_ts_now(const struct mn_tcp_sock *tp);
 void mn_tcp_retransmit_lost(struct mn_tcp_sock *tp);
 /* Is there data, or our FIN, not sent yet? */
 bool mn_tcp_unsent(const struct mn_tcp_sock *tp);
+/* Sequence space queued and not yet acknowledged, and the part of it not
+ * yet sent: data plus our FIN once queued, as Linux's write_seq counts
+ * (SIOCOUTQ, SIOCOUTQNSD, tcpi_notsent_bytes). */
+uint32_t mn_tcp_unacked_bytes(const struct mn_tcp_sock *tp);
+uint32_t mn_tcp_unsent_bytes(const struct mn_tcp_sock *tp);
+/* RFC 6675's view of the outstanding data: bytes in holes judged lost,
+ * and bytes retransmitted that are still in flight. */
+void mn_tcp_scoreboard(const struct mn_tcp_sock *tp, uint32_t *lost, uint32_t *retrans);
 /* The persist timer fired: send what the window allows, or probe it. */
 void mn_tcp_send_probe(struct mn_tcp_sock *tp);
+
+/* tcp_info.c */
+/* getsockopt(TCP_INFO): Linux's struct tcp_info, min(*len, its size)
+ * bytes, *len set to what was copied. */
+int mn_tcp_get_info(const struct mn_tcp_sock *tp, void *val, socklen_t *len);
 
 /* tcp_timer.c */
 void mn_tcp_timers_init(struct mn_tcp_sock *tp);
@@ -236,6 +280,10 @@ void mn_tcp_arm_delack(struct mn_tcp_sock *tp);
 void mn_tcp_arm_keepalive(struct mn_tcp_sock *tp);
 void mn_tcp_arm_keep(struct mn_tcp_sock *tp, mynet_time after);
 void mn_tcp_rtt_sample(struct mn_tcp_sock *tp, mynet_time rtt);
+/* The retransmission timeout with the current exponential backoff. */
+mynet_time mn_tcp_rto_now(const struct mn_tcp_sock *tp);
+/* New data was acknowledged: a run of retransmission timeouts is over. */
+void mn_tcp_rto_recovered(struct mn_tcp_sock *tp);
 void mn_tcp_enter_time_wait(struct mn_tcp_sock *tp);
 
 #endif

@@ -139,8 +139,19 @@ int mn_tcp_send_segment(struct mn_tcp_sock *tp, uint32_t seq, uint8_t flags, uin
     mn_timer_cancel(&st->timers, &tp->t_delack);
   }
   st->ctr.tcp_out_segs++;
+  /* A listener's child counts from the handshake on, as Linux's does:
+   * its SYN-ACKs belong to the connection request. */
+  if (!(syn && tp->listener))
+    tp->stats.segs_out++;
+  if (len) {
+    tp->stats.data_segs_out++;
+    tp->stats.bytes_sent += len;
+    tp->stats.last_data_sent = st->now;
+  }
   if (seqlen && SEQ_LT(seq, tp->snd_max)) {
     st->ctr.tcp_retrans_segs++;
+    tp->stats.total_retrans++;
+    tp->stats.bytes_retrans += len;
     if (tp->in_recovery && len) {
       tp->undo_retrans++;
       mn_seqset_add(&tp->rexmitted, seq, seq + len);
@@ -267,6 +278,38 @@ static uint32_t pipe_bytes(const struct mn_tcp_sock *tp)
       pipe += SEQ_MIN(b, tp->high_rxt) - a;
   }
   return pipe;
+}
+
+/* Bytes of [from, to) the receiver has not SACKed. */
+static uint32_t unsacked(const struct mn_tcp_sock *tp, uint32_t from, uint32_t to)
+{
+  if (!SEQ_LT(from, to))
+    return 0;
+  uint32_t sacked =
+      mn_seqset_bytes_above(&tp->sacked, from) - mn_seqset_bytes_above(&tp->sacked, to);
+  return to - from - sacked;
+}
+
+void mn_tcp_scoreboard(const struct mn_tcp_sock *tp, uint32_t *lost, uint32_t *retrans)
+{
+  *lost = *retrans = 0;
+  if (tp->after_rto) {
+    /* Linux's Loss state: what was outstanding at the timeout and not
+     * SACKed is lost; what has gone out again since is retransmitted. */
+    *lost = unsacked(tp, tp->snd_una, tp->recover);
+    uint32_t resent = SEQ_MAX(SEQ_MIN(tp->snd_nxt, tp->recover), tp->high_rxt);
+    *retrans = unsacked(tp, tp->snd_una, resent);
+  } else if (tp->in_recovery && tp->sack_ok) {
+    FOR_EACH_HOLE(tp, a, b, i)
+    {
+      if (i < tp->sacked.n && SEQ_LT(a, b) && hole_lost(tp, b))
+        *lost += b - SEQ_MAX(a, tp->snd_una);
+    }
+    *retrans = unsacked(tp, tp->snd_una, tp->high_rxt);
+  } else if (tp->in_recovery) {
+    /* NewReno: the segment at snd_una, resent on entering recovery. */
+    *lost = *retrans = MN_MIN((uint32_t)tp->mss, tp->snd_max - tp->snd_una);
+  }
 }
 
 void mn_tcp_retransmit_lost(struct mn_tcp_sock *tp)
@@ -405,6 +448,18 @@ void mn_tcp_output(struct mn_tcp_sock *tp)
    * TCP_CORK holds data. */
   if (mn_tcp_unsent(tp) && tp->snd_max == tp->snd_una && !mn_timer_armed(&tp->t_rexmt))
     mn_tcp_arm_persist(tp);
+}
+
+uint32_t mn_tcp_unacked_bytes(const struct mn_tcp_sock *tp)
+{
+  bool fin = tp->fin_queued && !MN_TCPS_FIN_ACKED(tp->state) && tp->state != MN_TCPS_CLOSED;
+  return (uint32_t)tp->snd.len + (fin ? 1 : 0);
+}
+
+uint32_t mn_tcp_unsent_bytes(const struct mn_tcp_sock *tp)
+{
+  uint32_t queued = mn_tcp_unacked_bytes(tp);
+  return queued - MN_MIN(tp->snd_nxt - tp->snd_una, queued);
 }
 
 bool mn_tcp_unsent(const struct mn_tcp_sock *tp)
