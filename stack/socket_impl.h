@@ -3,6 +3,8 @@
 #ifndef MN_SOCKET_IMPL_H
 #define MN_SOCKET_IMPL_H
 
+#include "net/route.h"
+
 #include <mynet/socket.h>
 #include <stdbool.h>
 
@@ -47,17 +49,37 @@ struct mynet_sock {
   uint16_t lport, rport;
 
   int so_error; /* pending asynchronous error, as a positive errno */
-  bool reuseaddr, reuseport, broadcast, keepalive, dontroute;
+  /* SOL_SOCKET and IP options (sockopt.c says what each one does). */
+  bool reuseaddr, reuseport, broadcast, keepalive, debug, oobinline;
+  struct mn_route_sel route; /* SO_BINDTODEVICE, SO_DONTROUTE */
   int rcvbuf, sndbuf;
   int linger_on, linger_sec;
   int rcvlowat;
   int priority;
+  uint32_t mark;
+  int busy_poll;
+  uint64_t cookie; /* SO_COOKIE: given on first request, 0 until then */
   uint8_t tos, ttl;
 };
 
 /* Common construction; the protocol allocates the containing struct. */
 void mn_sock_init(struct mynet_sock *s, struct mynet_stack *st, const struct mn_sock_ops *ops,
                   int type, int proto);
+/* The SOL_SOCKET and IP options a connection inherits from its listener,
+ * as Linux's sk_clone_lock() copies them. */
+void mn_sock_inherit(struct mynet_sock *child, const struct mynet_sock *parent);
+/* Does a packet that arrived on interface in_if reach s (SO_BINDTODEVICE)? */
+static inline bool mn_sock_if_ok(const struct mynet_sock *s, int in_if)
+{
+  return s->route.oif == MN_ROUTE_ANY_IF || s->route.oif == in_if;
+}
+/* May two sockets share a port as far as their devices go?  Linux lets
+ * sockets bound to different devices share one. */
+static inline bool mn_sock_if_apart(const struct mynet_sock *a, const struct mynet_sock *b)
+{
+  return a->route.oif != MN_ROUTE_ANY_IF && b->route.oif != MN_ROUTE_ANY_IF &&
+         a->route.oif != b->route.oif;
+}
 /* Tell the owner that events may have changed. */
 void mn_sock_wake(struct mynet_sock *s);
 /* Record an asynchronous error (SO_ERROR) and wake. */
@@ -68,6 +90,8 @@ int mn_sock_take_error(struct mynet_sock *s);
  * least an int; out: min(len, sizeof(int)) bytes, and that length). */
 int mn_sockopt_get_int(const void *val, socklen_t len, int *out);
 int mn_sockopt_put_int(void *val, socklen_t *len, int v);
+/* Any fixed-size value out, with the same rule. */
+int mn_sockopt_put(void *val, socklen_t *len, const void *v, size_t size);
 
 /* Copy between iovecs and flat buffers; return bytes copied. */
 size_t mn_iov_len(const struct iovec *iov, int iovcnt);

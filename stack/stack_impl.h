@@ -40,6 +40,7 @@ struct mynet_stack {
   struct mynet_sock *all_socks;
   bool rx_batch;     /* inside mynet_stack_poll's receive loop */
   uint64_t rx_epoch; /* counts those loops */
+  uint64_t cookies;  /* SO_COOKIE values handed out */
 };
 
 size_t mn_stack_free_report(mynet_stack *st);

@@ -101,18 +101,24 @@ struct mn_tcp_sock *mn_tcp_lookup(struct mynet_stack *st, uint32_t laddr, uint16
   return NULL;
 }
 
-struct mn_tcp_sock *mn_tcp_lookup_listener(struct mynet_stack *st, uint32_t laddr, uint16_t lport)
+struct mn_tcp_sock *mn_tcp_lookup_listener(struct mynet_stack *st, uint32_t laddr, uint16_t lport,
+                                           int in_if)
 {
-  struct mn_tcp_sock *wild = NULL;
+  /* The most specific wins, as Linux scores them: an exact address over
+   * the wildcard, then one bound to the interface over one that is not. */
+  struct mn_tcp_sock *best = NULL;
+  int best_score = -1;
   for (struct mn_tcp_sock *tp = st->tcp->listeners; tp; tp = tp->hnext) {
-    if (tp->sk.lport != lport)
+    if (tp->sk.lport != lport || (tp->sk.laddr && tp->sk.laddr != laddr) ||
+        !mn_sock_if_ok(&tp->sk, in_if))
       continue;
-    if (tp->sk.laddr == laddr)
-      return tp;
-    if (tp->sk.laddr == 0 && !wild)
-      wild = tp;
+    int score = (tp->sk.laddr ? 2 : 0) + (tp->sk.route.oif != MN_ROUTE_ANY_IF ? 1 : 0);
+    if (score > best_score) {
+      best = tp;
+      best_score = score;
+    }
   }
-  return wild;
+  return best;
 }
 
 /* ---- sequence numbers and ports ---- */
@@ -192,7 +198,7 @@ static bool port_conflict(struct mynet_stack *st, const struct mn_tcp_sock *self
     const struct mn_tcp_sock *o = (const struct mn_tcp_sock *)s;
     if (o->state == MN_TCPS_CLOSED && !o->hashed && !s->user_closed && !o->sk.lport)
       continue;
-    if (!overlaps(s->laddr, addr))
+    if (!overlaps(s->laddr, addr) || mn_sock_if_apart(s, &self->sk))
       continue;
     if (self->sk.reuseport && s->reuseport)
       continue;
@@ -241,17 +247,54 @@ static uint16_t connect_port(struct mynet_stack *st, struct mn_tcp_sock *tp, uin
 
 /* ---- connection set-up helpers ---- */
 
+uint32_t mn_tcp_window_max(const struct mn_tcp_sock *tp)
+{
+  uint64_t max = (uint64_t)65535 << tp->rcv_wscale;
+  /* TCP_WINDOW_CLAMP bounds the window offered, whatever the buffer. */
+  if (tp->window_clamp && tp->window_clamp < max)
+    max = tp->window_clamp;
+  return (uint32_t)(tp->rcv.cap < max ? tp->rcv.cap : max);
+}
+
 uint32_t mn_tcp_rcv_window(const struct mn_tcp_sock *tp)
 {
   size_t space = tp->rcv.cap - tp->rcv.len;
-  uint32_t max = (uint32_t)65535 << tp->rcv_wscale;
+  uint32_t max = mn_tcp_window_max(tp);
   return space > max ? max : (uint32_t)space;
+}
+
+void mn_tcp_apply_buffer_sizes(struct mn_tcp_sock *tp)
+{
+  /* Linux applies a new size at once; a ring cannot be resized while it
+   * holds data, so the change waits until it is empty. */
+  if (tp->snd.cap != (size_t)tp->sk.sndbuf && tp->snd.len == 0)
+    mn_ring_init(&tp->snd, (size_t)tp->sk.sndbuf);
+  uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+  if (tp->rcv.cap != (size_t)tp->sk.rcvbuf && tp->rcv.len == 0 && !tp->ofo.n &&
+      (size_t)tp->sk.rcvbuf >= offered)
+    mn_ring_init(&tp->rcv, (size_t)tp->sk.rcvbuf);
+}
+
+bool mn_tcp_orphan_fin_wait_2(struct mn_tcp_sock *tp)
+{
+  if (tp->linger2 < 0) {
+    /* A negative TCP_LINGER2: reset instead of waiting, as Linux does. */
+    mn_tcp_send_rst(tp);
+    mn_tcp_close_final(tp);
+    return false;
+  }
+  /* Linux's tcp_fin_time(): TCP_LINGER2, or net.ipv4.tcp_fin_timeout,
+   * but never less than three and a half retransmission timeouts. */
+  mynet_time t = tp->linger2 ? tp->linger2 : MN_TCP_FIN_TIMEOUT;
+  mynet_time floor = 3 * mn_tcp_rto_now(tp) + mn_tcp_rto_now(tp) / 2;
+  mn_tcp_arm_keep(tp, t > floor ? t : floor);
+  return true;
 }
 
 void mn_tcp_setup_mss(struct mn_tcp_sock *tp)
 {
   uint16_t mtu = 1500;
-  mn_ipv4_route_info(tp->sk.st, tp->sk.raddr, NULL, &mtu);
+  mn_ipv4_route_info(tp->sk.st, tp->sk.raddr, &tp->sk.route, NULL, &mtu);
   tp->pmtu = mtu;
   uint16_t mss = (uint16_t)(mtu - MN_IPV4_HDR_LEN - MN_TCP_HDR_LEN);
   if (tp->user_mss_set && tp->user_mss < mss)
@@ -365,13 +408,7 @@ struct mn_tcp_sock *mn_tcp_new_child(struct mn_tcp_sock *l)
     return NULL;
   struct mn_tcp_sock *tp = tcp_of(s);
   /* Options set on the listener are inherited, as on the kernel. */
-  s->rcvbuf = l->sk.rcvbuf;
-  s->sndbuf = l->sk.sndbuf;
-  s->keepalive = l->sk.keepalive;
-  s->tos = l->sk.tos;
-  s->ttl = l->sk.ttl;
-  s->linger_on = l->sk.linger_on;
-  s->linger_sec = l->sk.linger_sec;
+  mn_sock_inherit(s, &l->sk);
   tp->nodelay = l->nodelay;
   tp->keepidle = l->keepidle;
   tp->keepintvl = l->keepintvl;
@@ -379,6 +416,10 @@ struct mn_tcp_sock *mn_tcp_new_child(struct mn_tcp_sock *l)
   tp->user_timeout = l->user_timeout;
   tp->user_mss_set = l->user_mss_set;
   tp->user_mss = l->user_mss;
+  tp->syn_retries = l->syn_retries;
+  tp->linger2 = l->linger2;
+  tp->window_clamp = l->window_clamp;
+  tp->notsent_lowat = l->notsent_lowat;
   tp->cc = l->cc;
   tp->listener = l;
   tp->proto_ref = true;
@@ -462,7 +503,7 @@ static int tcp_listen(struct mynet_sock *s, int backlog)
   }
   for (struct mn_tcp_sock *o = s->st->tcp->listeners; o; o = o->hnext)
     if (o->sk.lport == s->lport && overlaps(o->sk.laddr, s->laddr) &&
-        !(o->sk.reuseport && s->reuseport))
+        !mn_sock_if_apart(&o->sk, s) && !(o->sk.reuseport && s->reuseport))
       return -EADDRINUSE;
   mn_tcp_set_state(tp, MN_TCPS_LISTEN);
   mn_tcp_hash(tp);
@@ -530,7 +571,7 @@ static int tcp_connect(struct mynet_sock *s, const struct sockaddr *addr, sockle
   if (mn_ipv4_is_broadcast(st, dst) || (dst >> 28) == 0xe)
     return -ENETUNREACH;
   uint32_t src;
-  int rc = mn_ipv4_route_info(st, dst, &src, NULL);
+  int rc = mn_ipv4_route_info(st, dst, &s->route, &src, NULL);
   if (rc < 0)
     return rc;
   if (!s->laddr)
@@ -589,6 +630,16 @@ static ssize_t tcp_sendmsg(struct mynet_sock *s, const struct iovec *iov, int io
   if (len == 0)
     return 0;
   size_t space = mn_ring_space(&tp->snd);
+  if (tp->notsent_lowat) {
+    /* TCP_NOTSENT_LOWAT: Linux takes data while less than the mark is
+     * unsent, a segment at a time, so it may pass the mark by less than
+     * one segment. */
+    uint32_t unsent = mn_tcp_unsent_bytes(tp);
+    if (unsent >= tp->notsent_lowat)
+      return -EAGAIN;
+    size_t segs = (tp->notsent_lowat - unsent + tp->mss - 1) / tp->mss;
+    space = MN_MIN(space, segs * tp->mss);
+  }
   if (space == 0)
     return -EAGAIN;
   /* The send ring takes its memory with the first write; without it
@@ -647,6 +698,7 @@ static ssize_t tcp_recvmsg(struct mynet_sock *s, const struct iovec *iov, int io
     }
     if (!(flags & MSG_PEEK)) {
       mn_ring_discard(&tp->rcv, n);
+      mn_tcp_apply_buffer_sizes(tp);
       window_update(tp);
       mn_sock_wake(s);
     }
@@ -752,8 +804,8 @@ static void tcp_close(struct mynet_sock *s)
     else if (tp->state == MN_TCPS_CLOSE_WAIT)
       mn_tcp_set_state(tp, MN_TCPS_LAST_ACK);
   }
-  if (tp->state == MN_TCPS_FIN_WAIT_2)
-    mn_tcp_arm_keep(tp, MN_TCP_FIN_TIMEOUT);
+  if (tp->state == MN_TCPS_FIN_WAIT_2 && !mn_tcp_orphan_fin_wait_2(tp))
+    return;
   mn_tcp_output(tp);
 }
 
@@ -787,10 +839,8 @@ static unsigned tcp_events(const struct mynet_sock *s)
   if (tp->state != MN_TCPS_SYN_SENT && tp->state != MN_TCPS_SYN_RECEIVED) {
     if (tp->rcv.len >= (size_t)(s->rcvlowat > 0 ? s->rcvlowat : 1))
       ev |= POLLIN | POLLRDNORM;
-    /* Writable when a third of the buffer is free, as sk_stream_wspace
-     * >= sk_stream_min_wspace; after SHUT_WR a write fails at once, which
-     * also counts as writable. */
-    if (tp->snd_shut || closed || mn_ring_space(&tp->snd) >= tp->snd.cap / 3 || tp->snd.cap == 0)
+    /* After SHUT_WR a write fails at once, which also counts as writable. */
+    if (tp->snd_shut || closed || mn_tcp_writable(tp))
       ev |= POLLOUT | POLLWRNORM;
   }
   if (s->so_error)
@@ -799,6 +849,16 @@ static unsigned tcp_events(const struct mynet_sock *s)
 }
 
 /* Linux's tcp_ioctl(). */
+bool mn_tcp_writable(const struct mn_tcp_sock *tp)
+{
+  /* A third of the buffer free, as sk_stream_wspace >= sk_stream_min_wspace,
+   * and, with TCP_NOTSENT_LOWAT, less than half the mark unsent (Linux's
+   * tcp_stream_memory_free() as poll applies it). */
+  if (tp->snd.cap && mn_ring_space(&tp->snd) < tp->snd.cap / 3)
+    return false;
+  return !tp->notsent_lowat || 2 * (uint64_t)mn_tcp_unsent_bytes(tp) < tp->notsent_lowat;
+}
+
 static int tcp_ioctl(struct mynet_sock *s, unsigned long req, int *out)
 {
   struct mn_tcp_sock *tp = tcp_of(s);
@@ -829,157 +889,6 @@ static int tcp_ioctl(struct mynet_sock *s, unsigned long req, int *out)
   return 0;
 }
 
-static int tcp_setsockopt(struct mynet_sock *s, int level, int name, const void *val, socklen_t len)
-{
-  struct mn_tcp_sock *tp = tcp_of(s);
-  int v = 0;
-  if (level == SOL_SOCKET) {
-    switch (name) {
-    case SO_KEEPALIVE:
-      if (MN_TCPS_HAVE_ESTABLISHED(tp->state) && tp->state != MN_TCPS_TIME_WAIT) {
-        if (s->keepalive)
-          mn_tcp_arm_keepalive(tp);
-        else
-          mn_timer_cancel(&s->st->timers, &tp->t_keep);
-      }
-      return 0;
-    case SO_RCVBUF:
-    case SO_RCVBUFFORCE:
-      if (tp->rcv.len == 0 && tp->state <= MN_TCPS_LISTEN)
-        mn_ring_init(&tp->rcv, (size_t)s->rcvbuf);
-      return 0;
-    case SO_SNDBUF:
-    case SO_SNDBUFFORCE:
-      if (tp->snd.len == 0 && tp->state <= MN_TCPS_LISTEN)
-        mn_ring_init(&tp->snd, (size_t)s->sndbuf);
-      return 0;
-    default:
-      return 0;
-    }
-  }
-  if (level != IPPROTO_TCP)
-    return -ENOPROTOOPT;
-  if (name == TCP_CONGESTION) {
-    char cc[16] = {0};
-    if (!val)
-      return -EFAULT;
-    memcpy(cc, val, len < sizeof(cc) - 1 ? len : sizeof(cc) - 1);
-    const struct mn_tcp_cc_ops *ops = mn_tcp_cc_find(cc);
-    if (!ops)
-      return -ENOENT;
-    tp->cc = ops;
-    if (MN_TCPS_HAVE_ESTABLISHED(tp->state))
-      ops->init(tp);
-    return 0;
-  }
-  int rc = mn_sockopt_get_int(val, len, &v);
-  if (rc < 0)
-    return rc;
-  switch (name) {
-  case TCP_NODELAY:
-    tp->nodelay = v != 0;
-    if (tp->nodelay)
-      mn_tcp_output(tp);
-    return 0;
-  case TCP_CORK:
-    tp->cork = v != 0;
-    if (!tp->cork)
-      mn_tcp_output(tp);
-    return 0;
-  case TCP_KEEPIDLE:
-  case TCP_KEEPINTVL:
-    if (v < 1 || v > 32767)
-      return -EINVAL;
-    if (name == TCP_KEEPIDLE)
-      tp->keepidle = MYNET_SEC(v);
-    else
-      tp->keepintvl = MYNET_SEC(v);
-    if (s->keepalive && MN_TCPS_HAVE_ESTABLISHED(tp->state) && tp->state != MN_TCPS_TIME_WAIT)
-      mn_tcp_arm_keepalive(tp);
-    return 0;
-  case TCP_KEEPCNT:
-    if (v < 1 || v > 127)
-      return -EINVAL;
-    tp->keepcnt = v;
-    return 0;
-  case TCP_USER_TIMEOUT:
-    if (v < 0)
-      return -EINVAL;
-    tp->user_timeout = MYNET_MS(v);
-    return 0;
-  case TCP_MAXSEG:
-    if (v && (v < 88 || v > 32767))
-      return -EINVAL;
-    tp->user_mss_set = v != 0;
-    tp->user_mss = (uint16_t)v;
-    return 0;
-  case TCP_QUICKACK:
-    /* Unlike Linux's, quick-ACK mode lasts until it is switched off. */
-    tp->quickack = v != 0;
-    tp->pingpong = v == 0;
-    if (v && tp->unacked_segs) {
-      tp->ack_now = true;
-      mn_tcp_output(tp);
-    }
-    return 0;
-  case TCP_DEFER_ACCEPT:
-  case TCP_SYNCNT:
-  case TCP_LINGER2:
-  case TCP_WINDOW_CLAMP:
-  case TCP_FASTOPEN:
-  case TCP_FASTOPEN_CONNECT:
-  case TCP_NOTSENT_LOWAT:
-    /* Accepted for compatibility; these tunings have no effect yet. */
-    return 0;
-  default:
-    return -ENOPROTOOPT;
-  }
-}
-
-static int tcp_getsockopt(struct mynet_sock *s, int level, int name, void *val, socklen_t *len)
-{
-  struct mn_tcp_sock *tp = tcp_of(s);
-  if (level == SOL_SOCKET && name == SO_ACCEPTCONN)
-    return mn_sockopt_put_int(val, len, tp->state == MN_TCPS_LISTEN);
-  if (level != IPPROTO_TCP)
-    return -ENOPROTOOPT;
-  switch (name) {
-  case TCP_NODELAY:
-    return mn_sockopt_put_int(val, len, tp->nodelay);
-  case TCP_CORK:
-    return mn_sockopt_put_int(val, len, tp->cork);
-  case TCP_KEEPIDLE:
-    return mn_sockopt_put_int(val, len, (int)(tp->keepidle / MYNET_SEC(1)));
-  case TCP_KEEPINTVL:
-    return mn_sockopt_put_int(val, len, (int)(tp->keepintvl / MYNET_SEC(1)));
-  case TCP_KEEPCNT:
-    return mn_sockopt_put_int(val, len, tp->keepcnt);
-  case TCP_USER_TIMEOUT:
-    return mn_sockopt_put_int(val, len, (int)(tp->user_timeout / 1000));
-  case TCP_MAXSEG:
-    return mn_sockopt_put_int(val, len,
-                              MN_TCPS_HAVE_ESTABLISHED(tp->state) ? tp->mss
-                              : tp->user_mss_set                  ? tp->user_mss
-                                                                  : MN_TCP_DEFAULT_MSS);
-  case TCP_QUICKACK:
-    return mn_sockopt_put_int(val, len, !tp->pingpong);
-  case TCP_INFO:
-    return mn_tcp_get_info(tp, val, len);
-  case TCP_CONGESTION: {
-    if (!val)
-      return -EFAULT;
-    size_t n = strlen(tp->cc->name) + 1;
-    if (*len < n)
-      n = *len;
-    memcpy(val, tp->cc->name, n);
-    *len = (socklen_t)n;
-    return 0;
-  }
-  default:
-    return -ENOPROTOOPT;
-  }
-}
-
 static const struct mn_sock_ops tcp_ops = {
     .bind = tcp_bind,
     .connect = tcp_connect,
@@ -988,8 +897,8 @@ static const struct mn_sock_ops tcp_ops = {
     .sendmsg = tcp_sendmsg,
     .recvmsg = tcp_recvmsg,
     .shutdown = tcp_shutdown,
-    .setsockopt = tcp_setsockopt,
-    .getsockopt = tcp_getsockopt,
+    .setsockopt = mn_tcp_setsockopt,
+    .getsockopt = mn_tcp_getsockopt,
     .events = tcp_events,
     .ioctl = tcp_ioctl,
     .close = tcp_close,

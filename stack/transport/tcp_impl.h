@@ -166,7 +166,7 @@ struct mn_tcp_sock {
   uint64_t batch_epoch; /* the receive batch batch_rcvd counts in */
   uint32_t batch_rcvd;  /* on the stack's list of ACKs sent after the batch */
   struct mn_tcp_sock *ack_next;
-  bool quickack;    /* TCP_QUICKACK 1: acknowledge every segment at once */
+  uint8_t quick;    /* ACKs still to send at once (TCP_QUICKACK's quick-ACK mode) */
   bool pingpong;    /* TCP_QUICKACK 0 was asked for (what getsockopt reports) */
   uint16_t rcv_mss; /* largest segment the peer sent: what "full-sized" means */
 
@@ -179,15 +179,21 @@ struct mn_tcp_sock {
   struct mn_timer t_keep; /* keepalive, connection establishment, FIN_WAIT_2, TIME_WAIT */
   int keep_probes;
 
-  /* Options. */
+  /* Options (tcp_sockopt.c). */
   bool nodelay, cork, keepalive_on;
   mynet_time keepidle, keepintvl;
   int keepcnt;
   mynet_time user_timeout;
   int soft_error;
-  int syn_retries;
+  int syn_retries; /* TCP_SYNCNT; 0: Linux's defaults */
   bool user_mss_set;
   uint16_t user_mss;
+  mynet_time linger2;     /* TCP_LINGER2: orphaned FIN_WAIT_2; 0: default, < 0: none */
+  uint8_t defer_accept;   /* TCP_DEFER_ACCEPT, in SYN-ACK timeouts as Linux keeps it */
+  bool defer_acked;       /* a child whose bare ACK was held back by defer_accept */
+  uint32_t window_clamp;  /* TCP_WINDOW_CLAMP; 0: none */
+  int fastopen_qlen;      /* TCP_FASTOPEN (kept; Fast Open itself is not done) */
+  uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT; 0: no limit */
 
   uint16_t pmtu; /* the route's MTU when the connection was set up */
   struct mn_tcp_stats stats;
@@ -222,7 +228,9 @@ void mn_tcp_hash(struct mn_tcp_sock *tp);
 void mn_tcp_unhash(struct mn_tcp_sock *tp);
 struct mn_tcp_sock *mn_tcp_lookup(struct mynet_stack *st, uint32_t laddr, uint16_t lport,
                                   uint32_t raddr, uint16_t rport);
-struct mn_tcp_sock *mn_tcp_lookup_listener(struct mynet_stack *st, uint32_t laddr, uint16_t lport);
+/* The listener for a SYN that arrived on interface in_if. */
+struct mn_tcp_sock *mn_tcp_lookup_listener(struct mynet_stack *st, uint32_t laddr, uint16_t lport,
+                                           int in_if);
 struct mn_tcp_sock *mn_tcp_new_child(struct mn_tcp_sock *listener);
 uint32_t mn_tcp_isn(struct mynet_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
                     uint16_t rport);
@@ -235,6 +243,16 @@ void mn_tcp_drop(struct mn_tcp_sock *tp, int err);
 void mn_tcp_enter_established(struct mn_tcp_sock *tp);
 void mn_tcp_setup_mss(struct mn_tcp_sock *tp);
 uint32_t mn_tcp_rcv_window(const struct mn_tcp_sock *tp);
+/* The largest window we would ever offer: buffer, clamp and scaling. */
+uint32_t mn_tcp_window_max(const struct mn_tcp_sock *tp);
+/* SO_RCVBUF and SO_SNDBUF: a ring is resized once it is empty (and the
+ * receive ring never below the window already offered). */
+void mn_tcp_apply_buffer_sizes(struct mn_tcp_sock *tp);
+/* The application has closed tp and its FIN was acknowledged: wait in
+ * FIN_WAIT_2 as TCP_LINGER2 says.  Returns false if tp was closed. */
+bool mn_tcp_orphan_fin_wait_2(struct mn_tcp_sock *tp);
+/* SO_SNDBUF or TCP_NOTSENT_LOWAT: room for more data (POLLOUT). */
+bool mn_tcp_writable(const struct mn_tcp_sock *tp);
 void mn_tcp_reset_timers(struct mn_tcp_sock *tp);
 
 /* tcp_output.c */
@@ -265,6 +283,10 @@ uint32_t mn_tcp_unsent_bytes(const struct mn_tcp_sock *tp);
 void mn_tcp_scoreboard(const struct mn_tcp_sock *tp, uint32_t *lost, uint32_t *retrans);
 /* The persist timer fired: send what the window allows, or probe it. */
 void mn_tcp_send_probe(struct mn_tcp_sock *tp);
+
+/* tcp_sockopt.c */
+int mn_tcp_setsockopt(struct mynet_sock *s, int level, int name, const void *val, socklen_t len);
+int mn_tcp_getsockopt(struct mynet_sock *s, int level, int name, void *val, socklen_t *len);
 
 /* tcp_info.c */
 /* getsockopt(TCP_INFO): Linux's struct tcp_info, min(*len, its size)

@@ -321,7 +321,7 @@ static bool data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data
         tp->ack_batch *= 2;
     }
     tp->unacked_segs++;
-    if (tp->quickack)
+    if (tp->quick)
       tp->ack_now = true;
     else if (tp->rcv_nxt - tp->last_ack_sent >= (uint32_t)tp->ack_batch * tp->rcv_mss)
       tp->ack_now = true;
@@ -501,6 +501,21 @@ static void count_reordering(struct mn_tcp_sock *tp, uint32_t ack)
     tp->stats.reord_seen++;
 }
 
+/* TCP_DEFER_ACCEPT on the listener: the ACK that completes a handshake
+ * without data is dropped, and the connection stays off the accept queue
+ * until data (or a FIN) comes, or until the SYN-ACK timer has run the
+ * deferral's course and the peer answers the SYN-ACK sent then (Linux's
+ * tcp_check_req() and syn_ack_recalc()). */
+static bool defer_bare_ack(struct mn_tcp_sock *tp, const struct seg *sg)
+{
+  const struct mn_tcp_sock *l = tp->listener;
+  if (!l || !l->defer_accept || sg->seglen || tp->rexmt_count >= l->defer_accept)
+    return false;
+  tp->defer_acked = true;
+  tp->sk.st->ctr.tcp_defer_accept_drops++;
+  return true;
+}
+
 /* Step five: the ACK field.  Returns false if the segment must be
  * dropped (or the connection went away). */
 static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed)
@@ -512,6 +527,8 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
       mn_tcp_send_rst_for(st, sg->ip, th, sg->seglen);
       return false;
     }
+    if (defer_bare_ack(tp, sg))
+      return false;
     tp->snd_wnd = (uint32_t)th->win << tp->snd_wscale;
     tp->max_sndwnd = tp->snd_wnd;
     tp->snd_wl1 = th->seq;
@@ -610,6 +627,7 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
     record_delivery(tp, delivered, fin_acked && !data);
     count_reordering(tp, th->ack);
     mn_ring_discard(&tp->snd, data);
+    mn_tcp_apply_buffer_sizes(tp);
     tp->snd_una = th->ack;
     if (SEQ_LT(tp->snd_nxt, tp->snd_una))
       tp->snd_nxt = tp->snd_una;
@@ -662,8 +680,10 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
       case MN_TCPS_FIN_WAIT_1:
         mn_tcp_set_state(tp, MN_TCPS_FIN_WAIT_2);
         mn_tcp_cancel_rexmt(tp);
-        if (tp->sk.user_closed)
-          mn_tcp_arm_keep(tp, MN_TCP_FIN_TIMEOUT);
+        if (tp->sk.user_closed && !mn_tcp_orphan_fin_wait_2(tp)) {
+          *closed = true;
+          return false;
+        }
         mn_sock_wake(&tp->sk);
         break;
       case MN_TCPS_CLOSING:
@@ -902,7 +922,10 @@ void mn_tcp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ipv
   sg.len = p->len - sg.th.hdr_len;
   sg.seglen = sg.len + ((sg.th.flags & MN_TCP_SYN) ? 1 : 0) + ((sg.th.flags & MN_TCP_FIN) ? 1 : 0);
 
+  int in_if = mn_ipv4_in_iface(st, p);
   struct mn_tcp_sock *tp = mn_tcp_lookup(st, ip->dst, sg.th.dport, ip->src, sg.th.sport);
+  if (tp && !mn_sock_if_ok(&tp->sk, in_if))
+    tp = NULL; /* bound to another interface (SO_BINDTODEVICE) */
   if (tp) {
     tp->stats.segs_in++;
     if (sg.len)
@@ -916,7 +939,7 @@ void mn_tcp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ipv
     tp = NULL;
   }
   if (!tp) {
-    struct mn_tcp_sock *l = mn_tcp_lookup_listener(st, ip->dst, sg.th.dport);
+    struct mn_tcp_sock *l = mn_tcp_lookup_listener(st, ip->dst, sg.th.dport, in_if);
     if (l)
       listen_input(l, &sg);
     else

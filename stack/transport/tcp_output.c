@@ -133,6 +133,8 @@ int mn_tcp_send_segment(struct mn_tcp_sock *tp, uint32_t seq, uint8_t flags, uin
   mn_tcp_emit(&h, p->data, len, s->laddr, s->raddr);
 
   if (flags & MN_TCP_ACK) {
+    if (tp->quick && tp->rcv_nxt != tp->last_ack_sent)
+      tp->quick--; /* quick-ACK mode ends after so many ACKs of new data */
     tp->ack_now = false;
     tp->unacked_segs = 0;
     tp->last_ack_sent = tp->rcv_nxt;
@@ -170,7 +172,8 @@ int mn_tcp_send_segment(struct mn_tcp_sock *tp, uint32_t seq, uint8_t flags, uin
     tp->snd_max = seq + seqlen;
   if (seqlen && !tp->first_unacked_at)
     tp->first_unacked_at = st->now;
-  struct mn_ip_tx tx = {.src = s->laddr,
+  struct mn_ip_tx tx = {.sel = &s->route,
+                        .src = s->laddr,
                         .dst = s->raddr,
                         .proto = MN_IPPROTO_TCP,
                         .ttl = s->ttl,
@@ -346,10 +349,21 @@ void mn_tcp_retransmit_lost(struct mn_tcp_sock *tp)
   }
 }
 
+static void send_data(struct mn_tcp_sock *tp);
+
 void mn_tcp_output(struct mn_tcp_sock *tp)
 {
   if (tp->state == MN_TCPS_CLOSED || tp->state == MN_TCPS_LISTEN)
     return;
+  bool writable = mn_tcp_writable(tp);
+  send_data(tp);
+  /* Sending can make room under TCP_NOTSENT_LOWAT without an ACK. */
+  if (!writable && mn_tcp_writable(tp))
+    mn_sock_wake(&tp->sk);
+}
+
+static void send_data(struct mn_tcp_sock *tp)
+{
   if (tp->state == MN_TCPS_SYN_SENT || tp->state == MN_TCPS_SYN_RECEIVED) {
     if (tp->snd_nxt == tp->iss) {
       uint8_t flags = MN_TCP_SYN | (tp->state == MN_TCPS_SYN_RECEIVED ? MN_TCP_ACK : 0);

@@ -230,6 +230,26 @@ static void tlp_fire(struct mn_tcp_sock *tp)
   mn_tcp_arm_rexmt(tp);
 }
 
+/* How many SYN (or SYN-ACK) timeouts a handshake survives: TCP_SYNCNT,
+ * else net.ipv4.tcp_syn_retries, or tcp_synack_retries for a listener's
+ * connection, whose TCP_SYNCNT counts SYN-ACKs (Linux's
+ * reqsk_timer_handler()).  A connection held back by TCP_DEFER_ACCEPT
+ * lives until the deferral is over, and its SYN-ACK is only resent in
+ * the last period, to draw the ACK that completes it (syn_ack_recalc()).
+ * Called with rexmt_count already counting this timeout. */
+static int syn_limit(const struct mn_tcp_sock *tp, bool *resend)
+{
+  *resend = true;
+  if (tp->state == MN_TCPS_SYN_SENT || !tp->listener)
+    return tp->syn_retries ? tp->syn_retries : MN_TCP_SYN_RETRIES;
+  int limit = tp->syn_retries ? tp->syn_retries : MN_TCP_SYNACK_RETRIES;
+  int defer = tp->listener->defer_accept;
+  if (!tp->defer_acked || !defer)
+    return limit;
+  *resend = tp->rexmt_count >= defer;
+  return limit > defer ? limit : defer;
+}
+
 static void rexmt_fire(struct mn_timer *t, mynet_time now)
 {
   struct mn_tcp_sock *tp = mn_container_of(t, struct mn_tcp_sock, t_rexmt);
@@ -255,10 +275,10 @@ static void rexmt_fire(struct mn_timer *t, mynet_time now)
            tp->sk.lport, tp->sk.rport, tp->rexmt_count, tp->snd_una, tp->snd_nxt, tp->snd_max,
            tp->cwnd, tp->snd_wnd, mn_seqset_bytes(&tp->sacked), tp->sacked.n, tp->in_recovery,
            tp->dupacks, (int)(tp->high_rxt - tp->snd_una));
-  int limit = tp->state == MN_TCPS_SYN_SENT       ? MN_TCP_SYN_RETRIES
-              : tp->state == MN_TCPS_SYN_RECEIVED ? MN_TCP_SYNACK_RETRIES
-              : tp->sk.user_closed                ? MN_TCP_ORPHAN_RETRIES
-                                                  : MN_TCP_RETRIES2;
+  int limit = tp->sk.user_closed ? MN_TCP_ORPHAN_RETRIES : MN_TCP_RETRIES2;
+  bool resend_syn = true;
+  if (tp->state == MN_TCPS_SYN_SENT || tp->state == MN_TCPS_SYN_RECEIVED)
+    limit = syn_limit(tp, &resend_syn);
   /* As Linux, the user timeout is judged from the first retransmission
    * on: the data always gets one retransmission. */
   bool user_expired = tp->user_timeout && tp->first_unacked_at && tp->rexmt_count > 1 &&
@@ -272,6 +292,10 @@ static void rexmt_fire(struct mn_timer *t, mynet_time now)
   /* Karn (RFC 6298 5): no RTT sample from what is about to be resent. */
   tp->rtt_timing = false;
   if (tp->state == MN_TCPS_SYN_SENT || tp->state == MN_TCPS_SYN_RECEIVED) {
+    if (!resend_syn) {
+      mn_tcp_arm_rexmt(tp);
+      return;
+    }
     tp->snd_nxt = tp->iss;
     mn_tcp_output(tp);
     return;

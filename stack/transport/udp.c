@@ -87,7 +87,7 @@ static bool conflicts(struct mynet_stack *st, struct mn_udp_sock *self, uint32_t
   for (struct mn_udp_sock *u = st->udp.socks; u; u = u->next) {
     if (u == self || u->sk.lport != port)
       continue;
-    if (u->sk.laddr && addr && u->sk.laddr != addr)
+    if ((u->sk.laddr && addr && u->sk.laddr != addr) || mn_sock_if_apart(&u->sk, &self->sk))
       continue;
     if ((u->sk.reuseaddr && self->sk.reuseaddr) || (u->sk.reuseport && self->sk.reuseport))
       continue;
@@ -154,7 +154,7 @@ static int udp_connect(struct mynet_sock *s, const struct sockaddr *addr, sockle
   /* The route first, then the broadcast permission: Linux answers
    * ENETUNREACH before EACCES. */
   uint32_t src;
-  int rc = mn_ipv4_route_info(s->st, dst, &src, NULL);
+  int rc = mn_ipv4_route_info(s->st, dst, &s->route, &src, NULL);
   if (rc < 0)
     return rc;
   if (mn_ipv4_is_broadcast(s->st, dst) && !s->broadcast)
@@ -205,9 +205,13 @@ static ssize_t udp_sendmsg(struct mynet_sock *s, const struct iovec *iov, int io
   size_t len = mn_iov_len(iov, iovcnt);
   if (len > MN_UDP_MAX_PAYLOAD)
     return -EMSGSIZE;
+  /* MSG_DONTROUTE: this datagram alone as if SO_DONTROUTE were set. */
+  struct mn_route_sel sel = s->route;
+  if (flags & MSG_DONTROUTE)
+    sel.onlink = true;
   uint32_t src;
   uint16_t mtu;
-  int rc = mn_ipv4_route_info(st, dst, &src, &mtu);
+  int rc = mn_ipv4_route_info(st, dst, &sel, &src, &mtu);
   if (rc < 0)
     return rc;
   if (mn_ipv4_is_broadcast(st, dst) && !s->broadcast)
@@ -228,8 +232,13 @@ static ssize_t udp_sendmsg(struct mynet_sock *s, const struct iovec *iov, int io
   mn_iov_gather(iov, iovcnt, 0, p->data + MN_UDP_HDR_LEN, len);
   struct mn_udp_hdr h = {.sport = s->lport, .dport = dport};
   mn_udp_emit(&h, p->data, len, src, dst);
-  struct mn_ip_tx tx = {
-      .src = src, .dst = dst, .proto = MN_IPPROTO_UDP, .ttl = s->ttl, .tos = s->tos, .df = false};
+  struct mn_ip_tx tx = {.sel = &sel,
+                        .src = src,
+                        .dst = dst,
+                        .proto = MN_IPPROTO_UDP,
+                        .ttl = s->ttl,
+                        .tos = s->tos,
+                        .df = false};
   st->ctr.udp_out_datagrams++;
   rc = mn_ipv4_output(st, p, &tx);
   /* A frame the device dropped is lost on the wire as far as the sender
@@ -364,10 +373,10 @@ static bool enqueue(struct mynet_stack *st, struct mn_udp_sock *u, struct mn_pbu
 }
 
 static bool matches(const struct mn_udp_sock *u, const struct mn_pbuf *p, uint16_t dport,
-                    bool bcast)
+                    bool bcast, int in_if)
 {
   const struct mynet_sock *s = &u->sk;
-  if (s->lport != dport)
+  if (s->lport != dport || !mn_sock_if_ok(s, in_if))
     return false;
   if (s->laddr && s->laddr != p->dst && !(bcast && s->laddr == 0))
     return false;
@@ -385,6 +394,7 @@ void mn_udp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ipv
     return;
   }
   bool bcast = mn_ipv4_is_broadcast(st, ip->dst);
+  int in_if = mn_ipv4_in_iface(st, p);
   p->sport = h.sport;
   p->dport = h.dport;
 
@@ -392,7 +402,7 @@ void mn_udp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ipv
     /* A broadcast goes to every socket bound to the port. */
     bool delivered = false;
     for (struct mn_udp_sock *u = st->udp.socks; u; u = u->next) {
-      if (!matches(u, p, h.dport, true))
+      if (!matches(u, p, h.dport, true, in_if))
         continue;
       struct mn_pbuf *c = mn_pbuf_clone(p);
       if (!c) {
@@ -414,13 +424,15 @@ void mn_udp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ipv
   }
 
   /* The most specific socket wins: connected over bound-to-address over
-   * wildcard, as the kernel scores them. */
+   * wildcard, then bound to the interface over not, as the kernel scores
+   * them. */
   struct mn_udp_sock *best = NULL;
   int best_score = -1;
   for (struct mn_udp_sock *u = st->udp.socks; u; u = u->next) {
-    if (!matches(u, p, h.dport, false))
+    if (!matches(u, p, h.dport, false, in_if))
       continue;
-    int score = (u->connected ? 4 : 0) + (u->sk.laddr ? 2 : 0);
+    int score = (u->connected ? 4 : 0) + (u->sk.laddr ? 2 : 0) +
+                (u->sk.route.oif != MN_ROUTE_ANY_IF ? 1 : 0);
     if (score > best_score) {
       best = u;
       best_score = score;
