@@ -23,10 +23,7 @@ START_TEST(test_tcp_queues_count_unread_unacknowledged_and_unsent_bytes)
   struct tn t;
   tn_setup(&t, true);
   struct peer p;
-  peer_init(&p, &t, 1000);
-  struct mn_tcp_opts o = peer_linux_opts();
-  o.ws_set = false; /* window fields in bytes */
-  mynet_sock *s = peer_open_active(&p, &o);
+  mynet_sock *s = peer_establish_unscaled(&p, &t);
   uint32_t snd = p.stack_iss + 1;
   ck_assert_int_eq(ioc(s, SIOCINQ), 0);
   ck_assert_int_eq(ioc(s, SIOCOUTQ), 0);
@@ -77,11 +74,7 @@ START_TEST(test_tcp_listener_answers_einval_except_for_the_mark)
 {
   struct tn t;
   tn_setup(&t, true);
-  mynet_sock *l;
-  ck_assert_int_eq(mynet_socket(t.st, SOCK_STREAM, 0, &l), 0);
-  struct sockaddr_in a = tn_sin(0, 80);
-  ck_assert_int_eq(mynet_bind(l, &a), 0);
-  ck_assert_int_eq(mynet_listen(l, 4), 0);
+  mynet_sock *l = tn_tcp_listener(&t, 80, 4);
   ck_assert_int_eq(ioc(l, SIOCINQ), -EINVAL);
   ck_assert_int_eq(ioc(l, SIOCOUTQ), -EINVAL);
   ck_assert_int_eq(ioc(l, SIOCOUTQNSD), -EINVAL);
@@ -97,8 +90,7 @@ START_TEST(test_tcp_connecting_socket_reports_empty_queues)
   tn_setup(&t, true);
   mynet_sock *s;
   ck_assert_int_eq(mynet_socket(t.st, SOCK_STREAM, 0, &s), 0);
-  struct sockaddr_in to = tn_sin(TN_PEER, 80);
-  ck_assert_int_eq(mynet_connect(s, (struct sockaddr *)&to, sizeof(to)), -EINPROGRESS);
+  tn_tcp_connect_start(s, TN_PEER, 80);
   ck_assert_int_eq(ioc(s, SIOCINQ), 0);
   ck_assert_int_eq(ioc(s, SIOCOUTQ), 0);
   ck_assert_int_eq(ioc(s, SIOCOUTQNSD), 0);

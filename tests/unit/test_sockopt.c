@@ -126,13 +126,8 @@ START_TEST(test_flags_without_effect_are_kept_reported_and_inherited)
   ck_assert_int_eq(mynet_bind(l, &a), 0);
   ck_assert_int_eq(mynet_listen(l, 4), 0);
   ck_assert_int_eq(get_int(l, SOL_SOCKET, SO_ACCEPTCONN), 1);
-  struct mn_tcp_opts o = peer_linux_opts();
-  p.ts = p.sack = p.ws = true;
-  peer_inject_opts(&p, 1000, 0, MN_TCP_SYN, &o, NULL, 0);
-  p.snd_nxt = 1001;
-  struct mn_tcp_hdr h;
-  peer_recv(&p, &h, NULL, 0);
-  peer_inject(&p, 1001, h.seq + 1, MN_TCP_ACK, NULL, 0);
+  peer_syn_to_listener(&p);
+  peer_send(&p, MN_TCP_ACK, NULL, 0);
   mynet_sock *c;
   ck_assert_int_eq(mynet_accept(l, &c, NULL), 0);
   ck_assert_int_eq(get_int(c, SOL_SOCKET, SO_DEBUG), 1);
@@ -308,18 +303,14 @@ START_TEST(test_tos_and_ttl_reach_the_ip_header_of_udp_and_tcp)
   mynet_sock *c = sock(&t, SOCK_STREAM);
   ck_assert_int_eq(set_int(c, IPPROTO_IP, IP_TOS, 0xb9), 0); /* ECN bits dropped */
   ck_assert_int_eq(set_int(c, IPPROTO_IP, IP_TTL, 9), 0);
-  struct sockaddr_in to = tn_sin(TN_PEER, 80);
-  ck_assert_int_eq(mynet_connect(c, (struct sockaddr *)&to, sizeof(to)), -EINPROGRESS);
+  tn_tcp_connect_start(c, TN_PEER, 80);
   struct mn_pbuf *pb = tn_expect_ipv4(&t, MN_IPPROTO_TCP, &ip);
   mn_pbuf_free(pb);
   ck_assert_uint_eq(ip.tos, 0xb8);
   ck_assert_uint_eq(ip.ttl, 9);
-  mynet_sock *l = sock(&t, SOCK_STREAM);
+  mynet_sock *l = tn_tcp_listener(&t, PEER_STACK_PORT, 4);
   ck_assert_int_eq(set_int(l, IPPROTO_IP, IP_TOS, 0x08), 0);
   ck_assert_int_eq(set_int(l, IPPROTO_IP, IP_TTL, 3), 0);
-  struct sockaddr_in a = tn_sin(0, PEER_STACK_PORT);
-  ck_assert_int_eq(mynet_bind(l, &a), 0);
-  ck_assert_int_eq(mynet_listen(l, 4), 0);
   struct peer p;
   peer_init(&p, &t, 1000);
   peer_inject(&p, 1000, 0, MN_TCP_SYN, NULL, 0);
@@ -462,20 +453,17 @@ START_TEST(test_bindtodevice_restricts_tcp_listeners_and_connections)
   ck_assert_int_eq(mynet_listen(dev, 4), 0);
   struct peer p;
   peer_init(&p, &t, 1000);
-  struct mn_tcp_opts o = peer_linux_opts();
-  p.ts = p.sack = p.ws = true;
-  peer_inject_opts(&p, 1000, 0, MN_TCP_SYN, &o, NULL, 0);
-  struct mn_tcp_hdr h;
-  peer_recv(&p, &h, NULL, 0);
-  ck_assert_uint_eq(h.flags, MN_TCP_SYN | MN_TCP_ACK);
-  peer_inject(&p, 1001, h.seq + 1, MN_TCP_ACK, NULL, 0);
+  peer_syn_to_listener(&p);
+  peer_send(&p, MN_TCP_ACK, NULL, 0);
   mynet_sock *c;
   ck_assert_int_eq(mynet_accept(lo, &c, NULL), -EAGAIN);
   ck_assert_int_eq(mynet_accept(dev, &c, NULL), 0);
   /* With only the loopback's listener, the wire's SYN meets a reset. */
   mynet_close(dev);
   p.port = PEER_PORT + 1;
+  struct mn_tcp_opts o = peer_linux_opts();
   peer_inject_opts(&p, 5000, 0, MN_TCP_SYN, &o, NULL, 0);
+  struct mn_tcp_hdr h;
   peer_recv(&p, &h, NULL, 0);
   ck_assert_uint_eq(h.flags, MN_TCP_RST | MN_TCP_ACK);
   /* A connection bound to the loopback cannot reach the wire. */

@@ -57,16 +57,6 @@ enum {
   CLOSING
 };
 
-static mynet_sock *establish_with_rtt(struct tn *t, struct peer *p, mynet_time rtt)
-{
-  peer_init(p, t, 1000);
-  p->rtt = rtt;
-  struct mn_tcp_opts o = peer_linux_opts();
-  mynet_sock *s = peer_open_active(p, &o);
-  p->rtt = 0;
-  return s;
-}
-
 START_TEST(test_a_fresh_socket_reports_what_linux_reports_before_connect)
 {
   struct tn t;
@@ -143,10 +133,8 @@ START_TEST(test_a_listener_reports_its_accept_queue_and_backlog)
   struct peer q;
   peer_init(&q, &t, 5000);
   q.port = PEER_PORT + 1;
-  peer_inject_opts(&q, 5000, 0, MN_TCP_SYN, &o, NULL, 0);
-  struct mn_tcp_hdr h;
-  peer_recv(&q, &h, NULL, 0);
-  peer_inject(&q, 5001, h.seq + 1, MN_TCP_ACK, NULL, 0);
+  peer_syn_to_listener(&q);
+  peer_send(&q, MN_TCP_ACK, NULL, 0);
   x = get_info(p.listener);
   ck_assert_uint_eq(x.i.tcpi_unacked, 1);
   tn_teardown(&t);
@@ -158,7 +146,7 @@ START_TEST(test_an_established_connection_reports_options_mss_rtt_and_handshake_
   struct tn t;
   tn_setup(&t, true);
   struct peer p;
-  mynet_sock *s = establish_with_rtt(&t, &p, MYNET_MS(10));
+  mynet_sock *s = peer_establish_rtt(&p, &t, MYNET_MS(10));
   struct info x = get_info(s);
   ck_assert_uint_eq(x.i.tcpi_state, ESTABLISHED);
   ck_assert_uint_eq(x.i.tcpi_options, TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE);
@@ -232,7 +220,7 @@ START_TEST(test_a_timeout_counts_one_retransmission_and_the_loss_state_until_ack
   tn_setup(&t, true);
   mn_tcp_set_loss_probes(t.st, false); /* the timer alone */
   struct peer p;
-  mynet_sock *s = establish_with_rtt(&t, &p, MYNET_MS(10));
+  mynet_sock *s = peer_establish_rtt(&p, &t, MYNET_MS(10));
   uint32_t snd = p.stack_iss + 1;
   ck_assert_int_eq(peer_write(s, "lost", 4), 4);
   peer_expect(&p, MN_TCP_ACK | MN_TCP_PSH, snd, p.snd_nxt, 4);
@@ -285,8 +273,7 @@ START_TEST(test_states_use_linux_numbers_and_time_wait_reads_as_close)
   tn_setup(&t, true);
   mynet_sock *s;
   ck_assert_int_eq(mynet_socket(t.st, SOCK_STREAM, 0, &s), 0);
-  struct sockaddr_in to = tn_sin(TN_PEER, 80);
-  ck_assert_int_eq(mynet_connect(s, (struct sockaddr *)&to, sizeof(to)), -EINPROGRESS);
+  tn_tcp_connect_start(s, TN_PEER, 80);
   ck_assert_uint_eq(get_info(s).i.tcpi_state, SYN_SENT);
   tn_teardown(&t);
 }
@@ -368,7 +355,7 @@ START_TEST(test_delivery_rate_is_bytes_acknowledged_over_a_round_trip)
   struct tn t;
   tn_setup(&t, true);
   struct peer p;
-  mynet_sock *s = establish_with_rtt(&t, &p, MYNET_MS(10));
+  mynet_sock *s = peer_establish_rtt(&p, &t, MYNET_MS(10));
   uint32_t snd = p.stack_iss + 1;
   static uint8_t data[10 * 1448];
   ck_assert_int_eq(peer_write(s, data, sizeof(data)), (ssize_t)sizeof(data));

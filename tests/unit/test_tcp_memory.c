@@ -91,11 +91,7 @@ START_TEST(test_a_syn_without_memory_for_the_child_is_dropped_and_the_retry_answ
   tn_setup(&t, true);
   struct peer p;
   peer_init(&p, &t, 1000);
-  mynet_sock *l;
-  ck_assert_int_eq(mynet_socket(t.st, SOCK_STREAM, 0, &l), 0);
-  struct sockaddr_in a = tn_sin(0, PEER_STACK_PORT);
-  ck_assert_int_eq(mynet_bind(l, &a), 0);
-  ck_assert_int_eq(mynet_listen(l, 8), 0);
+  tn_tcp_listener(&t, PEER_STACK_PORT, 8);
   no_memory(&t);
   peer_inject(&p, 1000, 0, MN_TCP_SYN, NULL, 0);
   tn_expect_silence(&t);

@@ -31,36 +31,6 @@ static mynet_sock *tcp_socket(struct tn *t)
   return s;
 }
 
-static mynet_sock *listener_on(struct tn *t, uint16_t port)
-{
-  mynet_sock *l = tcp_socket(t);
-  struct sockaddr_in a = tn_sin(0, port);
-  ck_assert_int_eq(mynet_bind(l, &a), 0);
-  return l;
-}
-
-static mynet_sock *listener(struct tn *t)
-{
-  return listener_on(t, PEER_STACK_PORT);
-}
-
-/* The peer's SYN to a listener on PEER_STACK_PORT; returns the SYN-ACK. */
-static struct mn_tcp_hdr peer_syn(struct peer *p)
-{
-  struct mn_tcp_opts o = peer_linux_opts();
-  p->ts = p->sack = p->ws = true;
-  o.ts_set = false;
-  peer_inject_opts(p, p->iss, 0, MN_TCP_SYN, &o, NULL, 0);
-  p->snd_nxt = p->iss + 1;
-  struct mn_tcp_hdr h;
-  peer_recv(p, &h, NULL, 0);
-  ck_assert_uint_eq(h.flags, MN_TCP_SYN | MN_TCP_ACK);
-  p->stack_iss = h.seq;
-  p->rcv_nxt = h.seq + 1;
-  p->stack_wscale = h.opt.wscale;
-  return h;
-}
-
 START_TEST(test_a_fresh_socket_reports_linux_defaults)
 {
   struct tn t;
@@ -162,8 +132,7 @@ START_TEST(test_state_restrictions_follow_linux)
   ck_assert_int_eq(get_tcp(s, TCP_WINDOW_CLAMP), MN_TCP_RCVBUF_DEFAULT);
   ck_assert_int_eq(set_tcp(s, TCP_FASTOPEN, 5), -EINVAL);
   ck_assert_int_eq(set_tcp(s, TCP_DEFER_ACCEPT, 3), 0); /* no state rule */
-  mynet_sock *l = listener_on(&t, 8080);
-  ck_assert_int_eq(mynet_listen(l, 4), 0);
+  mynet_sock *l = tn_tcp_listener(&t, 8080, 4);
   ck_assert_int_eq(set_tcp(l, TCP_FASTOPEN, 5), 0);
   ck_assert_int_eq(get_tcp(l, TCP_FASTOPEN), 5);
   ck_assert_int_eq(get_tcp(l, TCP_WINDOW_CLAMP), 0);
@@ -229,10 +198,7 @@ START_TEST(test_notsent_lowat_bounds_writes_and_pollout_and_wakes_when_sending_d
   struct tn t;
   tn_setup(&t, true);
   struct peer p;
-  peer_init(&p, &t, 1000);
-  struct mn_tcp_opts o = peer_linux_opts();
-  o.ws_set = false; /* windows in bytes */
-  mynet_sock *s = peer_open_active(&p, &o);
+  mynet_sock *s = peer_establish_unscaled(&p, &t);
   uint32_t snd = p.stack_iss + 1;
   p.win = 0; /* nothing can be sent */
   peer_ack(&p, snd);
@@ -268,10 +234,9 @@ START_TEST(test_defer_accept_holds_a_bare_ack_until_data_arrives)
   tn_setup(&t, true);
   struct peer p;
   peer_init(&p, &t, 1000);
-  mynet_sock *l = listener(&t);
+  mynet_sock *l = tn_tcp_listener(&t, PEER_STACK_PORT, 4);
   ck_assert_int_eq(set_tcp(l, TCP_DEFER_ACCEPT, 5), 0);
-  ck_assert_int_eq(mynet_listen(l, 4), 0);
-  peer_syn(&p);
+  peer_syn_to_listener(&p);
   peer_send(&p, MN_TCP_ACK, NULL, 0);
   tn_expect_silence(&t);
   mynet_sock *c;
@@ -293,10 +258,9 @@ START_TEST(test_defer_accept_ends_with_a_syn_ack_in_its_last_period)
   tn_setup(&t, true);
   struct peer p;
   peer_init(&p, &t, 1000);
-  mynet_sock *l = listener(&t);
+  mynet_sock *l = tn_tcp_listener(&t, PEER_STACK_PORT, 4);
   ck_assert_int_eq(set_tcp(l, TCP_DEFER_ACCEPT, 5), 0); /* three SYN-ACK periods: 7 s */
-  ck_assert_int_eq(mynet_listen(l, 4), 0);
-  struct mn_tcp_hdr synack = peer_syn(&p);
+  struct mn_tcp_hdr synack = peer_syn_to_listener(&p);
   peer_send(&p, MN_TCP_ACK, NULL, 0);
   /* The SYN-ACK timer runs (1 s, then 2 s) without resending... */
   tn_advance(&t, MYNET_SEC(3));
@@ -324,10 +288,9 @@ START_TEST(test_a_deferred_connection_nobody_completes_is_dropped_quietly)
   tn_setup(&t, true);
   struct peer p;
   peer_init(&p, &t, 1000);
-  mynet_sock *l = listener(&t);
+  mynet_sock *l = tn_tcp_listener(&t, PEER_STACK_PORT, 4);
   ck_assert_int_eq(set_tcp(l, TCP_DEFER_ACCEPT, 5), 0);
-  ck_assert_int_eq(mynet_listen(l, 4), 0);
-  peer_syn(&p);
+  peer_syn_to_listener(&p);
   peer_send(&p, MN_TCP_ACK, NULL, 0);
   /* SYN-ACKs at 7, 15 and 31 s go unanswered; at 63 s the connection
    * request is forgotten (tcp_synack_retries = 5), without a reset. */
@@ -354,8 +317,7 @@ START_TEST(test_syncnt_sets_how_many_syns_are_retransmitted)
   tn_setup(&t, true);
   mynet_sock *s = tcp_socket(&t);
   ck_assert_int_eq(set_tcp(s, TCP_SYNCNT, 2), 0);
-  struct sockaddr_in to = tn_sin(TN_PEER, 80);
-  ck_assert_int_eq(mynet_connect(s, (struct sockaddr *)&to, sizeof(to)), -EINPROGRESS);
+  tn_tcp_connect_start(s, TN_PEER, 80);
   struct mn_tcp_hdr h;
   int syns = 0;
   for (int i = 0; i < 30; i++) {
@@ -379,10 +341,9 @@ START_TEST(test_a_listener_s_syncnt_counts_its_syn_ack_retransmissions)
   tn_setup(&t, true);
   struct peer p;
   peer_init(&p, &t, 1000);
-  mynet_sock *l = listener(&t);
+  mynet_sock *l = tn_tcp_listener(&t, PEER_STACK_PORT, 4);
   ck_assert_int_eq(set_tcp(l, TCP_SYNCNT, 1), 0);
-  ck_assert_int_eq(mynet_listen(l, 4), 0);
-  peer_syn(&p);
+  peer_syn_to_listener(&p);
   tn_advance(&t, MYNET_SEC(1));
   struct mn_tcp_hdr h;
   peer_recv(&p, &h, NULL, 0);
@@ -447,8 +408,7 @@ START_TEST(test_window_clamp_bounds_the_advertised_window)
   ck_assert_int_eq(set_tcp(s, TCP_WINDOW_CLAMP, 5000), 0);
   struct sockaddr_in a = tn_sin(0, PEER_STACK_PORT);
   ck_assert_int_eq(mynet_bind(s, &a), 0);
-  struct sockaddr_in to = tn_sin(TN_PEER, PEER_PORT);
-  ck_assert_int_eq(mynet_connect(s, (struct sockaddr *)&to, sizeof(to)), -EINPROGRESS);
+  tn_tcp_connect_start(s, TN_PEER, PEER_PORT);
   struct mn_tcp_hdr h;
   peer_recv(&p, &h, NULL, 0);
   ck_assert_uint_eq(h.flags, MN_TCP_SYN);

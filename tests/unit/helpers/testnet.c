@@ -1,5 +1,6 @@
 #include "helpers/testnet.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,6 +346,22 @@ ssize_t tn_recv(mynet_sock *s, void *buf, size_t len, struct sockaddr_in *from)
 {
   struct iovec iov = {buf, len};
   return mynet_recvmsg(s, &iov, 1, from, 0, NULL);
+}
+
+mynet_sock *tn_tcp_listener(struct tn *t, uint16_t port, int backlog)
+{
+  mynet_sock *l;
+  ck_assert_int_eq(mynet_socket(t->st, SOCK_STREAM, 0, &l), 0);
+  struct sockaddr_in a = tn_sin(0, port);
+  ck_assert_int_eq(mynet_bind(l, &a), 0);
+  ck_assert_int_eq(mynet_listen(l, backlog), 0);
+  return l;
+}
+
+void tn_tcp_connect_start(mynet_sock *s, uint32_t addr, uint16_t port)
+{
+  struct sockaddr_in to = tn_sin(addr, port);
+  ck_assert_int_eq(mynet_connect(s, (struct sockaddr *)&to, sizeof(to)), -EINPROGRESS);
 }
 
 void tn_inject_tcp(struct tn *t, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
