@@ -11,21 +11,6 @@
 
 #define GW mn_ip4(192, 0, 2, 254)
 
-static int set_int(mynet_sock *s, int level, int name, int v)
-{
-  return mynet_setsockopt(s, level, name, &v, sizeof(v));
-}
-
-static int get_int(mynet_sock *s, int level, int name)
-{
-  int v = -12345;
-  socklen_t len = sizeof(v);
-  int rc = mynet_getsockopt(s, level, name, &v, &len);
-  ck_assert_msg(rc == 0, "getsockopt(%d, %d) = %d", level, name, rc);
-  ck_assert_uint_eq(len, sizeof(int));
-  return v;
-}
-
 static int get_rc(mynet_sock *s, int level, int name)
 {
   int v;
@@ -33,50 +18,43 @@ static int get_rc(mynet_sock *s, int level, int name)
   return mynet_getsockopt(s, level, name, &v, &len);
 }
 
-static mynet_sock *sock(struct tn *t, int type)
-{
-  mynet_sock *s;
-  ck_assert_int_eq(mynet_socket(t->st, type, 0, &s), 0);
-  return s;
-}
-
 START_TEST(test_unknown_options_and_levels_get_linux_errnos)
 {
   struct tn t;
   tn_setup(&t, true);
-  mynet_sock *tcp = sock(&t, SOCK_STREAM), *udp = sock(&t, SOCK_DGRAM);
+  mynet_sock *tcp = tn_socket(&t, SOCK_STREAM), *udp = tn_socket(&t, SOCK_DGRAM);
   mynet_sock *both[] = {tcp, udp};
   for (int i = 0; i < 2; i++) {
     mynet_sock *s = both[i];
-    ck_assert_int_eq(set_int(s, SOL_SOCKET, 200, 1), -ENOPROTOOPT);
+    ck_assert_int_eq(tn_set_int(s, SOL_SOCKET, 200, 1), -ENOPROTOOPT);
     ck_assert_int_eq(get_rc(s, SOL_SOCKET, 200), -ENOPROTOOPT);
     short two = 1; /* Linux checks the length before the name */
     ck_assert_int_eq(mynet_setsockopt(s, SOL_SOCKET, 200, &two, sizeof(two)), -EINVAL);
-    ck_assert_int_eq(set_int(s, IPPROTO_IP, 200, 1), -ENOPROTOOPT);
+    ck_assert_int_eq(tn_set_int(s, IPPROTO_IP, 200, 1), -ENOPROTOOPT);
     ck_assert_int_eq(get_rc(s, IPPROTO_IP, 200), -ENOPROTOOPT);
-    ck_assert_int_eq(set_int(s, 99, 1, 1), -ENOPROTOOPT);
+    ck_assert_int_eq(tn_set_int(s, 99, 1, 1), -ENOPROTOOPT);
     ck_assert_int_eq(get_rc(s, 99, 1), -EOPNOTSUPP);
     /* Not done by the stack, known to Linux: refused, not pretended. */
-    ck_assert_int_eq(set_int(s, SOL_SOCKET, SO_TIMESTAMP, 1), -ENOPROTOOPT);
-    ck_assert_int_eq(set_int(s, SOL_SOCKET, SO_NO_CHECK, 1), -ENOPROTOOPT);
-    ck_assert_int_eq(set_int(s, SOL_SOCKET, SO_PEEK_OFF, 1), -ENOPROTOOPT);
-    ck_assert_int_eq(set_int(s, SOL_SOCKET, SO_INCOMING_CPU, 1), -ENOPROTOOPT);
-    ck_assert_int_eq(set_int(s, IPPROTO_IP, IP_RECVERR, 1), -ENOPROTOOPT);
-    ck_assert_int_eq(set_int(s, IPPROTO_IP, IP_MTU_DISCOVER, 0), -ENOPROTOOPT);
+    ck_assert_int_eq(tn_set_int(s, SOL_SOCKET, SO_TIMESTAMP, 1), -ENOPROTOOPT);
+    ck_assert_int_eq(tn_set_int(s, SOL_SOCKET, SO_NO_CHECK, 1), -ENOPROTOOPT);
+    ck_assert_int_eq(tn_set_int(s, SOL_SOCKET, SO_PEEK_OFF, 1), -ENOPROTOOPT);
+    ck_assert_int_eq(tn_set_int(s, SOL_SOCKET, SO_INCOMING_CPU, 1), -ENOPROTOOPT);
+    ck_assert_int_eq(tn_set_int(s, IPPROTO_IP, IP_RECVERR, 1), -ENOPROTOOPT);
+    ck_assert_int_eq(tn_set_int(s, IPPROTO_IP, IP_MTU_DISCOVER, 0), -ENOPROTOOPT);
     /* Timeouts are the caller's waits (the shim serves them). */
     ck_assert_int_eq(get_rc(s, SOL_SOCKET, SO_RCVTIMEO), -ENOPROTOOPT);
     /* Read-only options cannot be set. */
     static const int ro[] = {SO_TYPE,     SO_PROTOCOL, SO_DOMAIN, SO_ERROR,
                              SO_SNDLOWAT, SO_PEERNAME, SO_COOKIE, SO_ACCEPTCONN};
     for (size_t k = 0; k < sizeof(ro) / sizeof(ro[0]); k++)
-      ck_assert_int_eq(set_int(s, SOL_SOCKET, ro[k], 1), -ENOPROTOOPT);
-    ck_assert_int_eq(get_int(s, SOL_SOCKET, SO_SNDLOWAT), 1);
-    ck_assert_int_eq(get_int(s, SOL_SOCKET, SO_ACCEPTCONN), 0);
+      ck_assert_int_eq(tn_set_int(s, SOL_SOCKET, ro[k], 1), -ENOPROTOOPT);
+    ck_assert_int_eq(tn_get_int(s, SOL_SOCKET, SO_SNDLOWAT), 1);
+    ck_assert_int_eq(tn_get_int(s, SOL_SOCKET, SO_ACCEPTCONN), 0);
   }
   /* A protocol level on the other protocol's socket. */
-  ck_assert_int_eq(set_int(udp, IPPROTO_TCP, TCP_NODELAY, 1), -ENOPROTOOPT);
+  ck_assert_int_eq(tn_set_int(udp, IPPROTO_TCP, TCP_NODELAY, 1), -ENOPROTOOPT);
   ck_assert_int_eq(get_rc(udp, IPPROTO_TCP, TCP_NODELAY), -EOPNOTSUPP);
-  ck_assert_int_eq(set_int(udp, IPPROTO_UDP, 1 /* UDP_CORK */, 1), -ENOPROTOOPT);
+  ck_assert_int_eq(tn_set_int(udp, IPPROTO_UDP, 1 /* UDP_CORK */, 1), -ENOPROTOOPT);
   ck_assert_int_eq(get_rc(udp, IPPROTO_UDP, 1), -ENOPROTOOPT);
   ck_assert_int_eq(get_rc(tcp, IPPROTO_UDP, 1), -EOPNOTSUPP);
   tn_teardown(&t);
@@ -88,9 +66,9 @@ START_TEST(test_zerocopy_and_credential_passing_are_refused_and_msg_zerocopy_is_
   struct tn t;
   tn_setup(&t, true);
   mynet_sock *udp = tn_udp_bound(&t, 0, 5000);
-  ck_assert_int_eq(set_int(udp, SOL_SOCKET, SO_ZEROCOPY, 1), -EOPNOTSUPP);
-  ck_assert_int_eq(get_int(udp, SOL_SOCKET, SO_ZEROCOPY), 0);
-  ck_assert_int_eq(set_int(udp, SOL_SOCKET, SO_PASSCRED, 1), -EOPNOTSUPP);
+  ck_assert_int_eq(tn_set_int(udp, SOL_SOCKET, SO_ZEROCOPY, 1), -EOPNOTSUPP);
+  ck_assert_int_eq(tn_get_int(udp, SOL_SOCKET, SO_ZEROCOPY), 0);
+  ck_assert_int_eq(tn_set_int(udp, SOL_SOCKET, SO_PASSCRED, 1), -EOPNOTSUPP);
   ck_assert_int_eq(get_rc(udp, SOL_SOCKET, SO_PASSCRED), -EOPNOTSUPP);
   struct iovec iov = {"zc", 2};
   struct sockaddr_in to = tn_sin(TN_PEER, 4000);
@@ -100,7 +78,7 @@ START_TEST(test_zerocopy_and_credential_passing_are_refused_and_msg_zerocopy_is_
   mn_pbuf_free(tn_expect_udp(&t, &ip, &u));
   struct peer p;
   mynet_sock *s = peer_establish(&p, &t);
-  ck_assert_int_eq(set_int(s, SOL_SOCKET, SO_ZEROCOPY, 1), -EOPNOTSUPP);
+  ck_assert_int_eq(tn_set_int(s, SOL_SOCKET, SO_ZEROCOPY, 1), -EOPNOTSUPP);
   ck_assert_int_eq(mynet_sendmsg(s, &iov, 1, NULL, MSG_ZEROCOPY), 2);
   peer_expect(&p, MN_TCP_ACK | MN_TCP_PSH, p.stack_iss + 1, p.snd_nxt, 2);
   tn_teardown(&t);
@@ -113,29 +91,29 @@ START_TEST(test_flags_without_effect_are_kept_reported_and_inherited)
   tn_setup(&t, true);
   struct peer p;
   peer_init(&p, &t, 1000);
-  mynet_sock *l = sock(&t, SOCK_STREAM);
-  ck_assert_int_eq(set_int(l, SOL_SOCKET, SO_DEBUG, 1), 0);
-  ck_assert_int_eq(set_int(l, SOL_SOCKET, SO_OOBINLINE, 1), 0);
-  ck_assert_int_eq(set_int(l, SOL_SOCKET, SO_MARK, 77), 0);
-  ck_assert_int_eq(set_int(l, SOL_SOCKET, SO_BUSY_POLL, 50), 0);
-  ck_assert_int_eq(set_int(l, SOL_SOCKET, SO_BUSY_POLL, -1), -EINVAL);
-  ck_assert_int_eq(set_int(l, SOL_SOCKET, SO_PRIORITY, 1000), 0);
-  ck_assert_int_eq(set_int(l, SOL_SOCKET, SO_BSDCOMPAT, 1), 0);
-  ck_assert_int_eq(get_int(l, SOL_SOCKET, SO_BSDCOMPAT), 0); /* ignored, as by Linux */
+  mynet_sock *l = tn_socket(&t, SOCK_STREAM);
+  ck_assert_int_eq(tn_set_int(l, SOL_SOCKET, SO_DEBUG, 1), 0);
+  ck_assert_int_eq(tn_set_int(l, SOL_SOCKET, SO_OOBINLINE, 1), 0);
+  ck_assert_int_eq(tn_set_int(l, SOL_SOCKET, SO_MARK, 77), 0);
+  ck_assert_int_eq(tn_set_int(l, SOL_SOCKET, SO_BUSY_POLL, 50), 0);
+  ck_assert_int_eq(tn_set_int(l, SOL_SOCKET, SO_BUSY_POLL, -1), -EINVAL);
+  ck_assert_int_eq(tn_set_int(l, SOL_SOCKET, SO_PRIORITY, 1000), 0);
+  ck_assert_int_eq(tn_set_int(l, SOL_SOCKET, SO_BSDCOMPAT, 1), 0);
+  ck_assert_int_eq(tn_get_int(l, SOL_SOCKET, SO_BSDCOMPAT), 0); /* ignored, as by Linux */
   struct sockaddr_in a = tn_sin(0, PEER_STACK_PORT);
   ck_assert_int_eq(mynet_bind(l, &a), 0);
   ck_assert_int_eq(mynet_listen(l, 4), 0);
-  ck_assert_int_eq(get_int(l, SOL_SOCKET, SO_ACCEPTCONN), 1);
+  ck_assert_int_eq(tn_get_int(l, SOL_SOCKET, SO_ACCEPTCONN), 1);
   peer_syn_to_listener(&p);
   peer_send(&p, MN_TCP_ACK, NULL, 0);
   mynet_sock *c;
   ck_assert_int_eq(mynet_accept(l, &c, NULL), 0);
-  ck_assert_int_eq(get_int(c, SOL_SOCKET, SO_DEBUG), 1);
-  ck_assert_int_eq(get_int(c, SOL_SOCKET, SO_OOBINLINE), 1);
-  ck_assert_int_eq(get_int(c, SOL_SOCKET, SO_MARK), 77);
-  ck_assert_int_eq(get_int(c, SOL_SOCKET, SO_BUSY_POLL), 50);
-  ck_assert_int_eq(get_int(c, SOL_SOCKET, SO_PRIORITY), 1000);
-  ck_assert_int_eq(get_int(c, SOL_SOCKET, SO_ACCEPTCONN), 0);
+  ck_assert_int_eq(tn_get_int(c, SOL_SOCKET, SO_DEBUG), 1);
+  ck_assert_int_eq(tn_get_int(c, SOL_SOCKET, SO_OOBINLINE), 1);
+  ck_assert_int_eq(tn_get_int(c, SOL_SOCKET, SO_MARK), 77);
+  ck_assert_int_eq(tn_get_int(c, SOL_SOCKET, SO_BUSY_POLL), 50);
+  ck_assert_int_eq(tn_get_int(c, SOL_SOCKET, SO_PRIORITY), 1000);
+  ck_assert_int_eq(tn_get_int(c, SOL_SOCKET, SO_ACCEPTCONN), 0);
   tn_teardown(&t);
 }
 END_TEST
@@ -144,23 +122,23 @@ START_TEST(test_rcvlowat_and_buffer_sizes_follow_linux_rules)
 {
   struct tn t;
   tn_setup(&t, true);
-  mynet_sock *udp = sock(&t, SOCK_DGRAM), *tcp = sock(&t, SOCK_STREAM);
-  ck_assert_int_eq(set_int(udp, SOL_SOCKET, SO_RCVLOWAT, -1), 0);
-  ck_assert_int_eq(get_int(udp, SOL_SOCKET, SO_RCVLOWAT), INT_MAX);
-  ck_assert_int_eq(set_int(udp, SOL_SOCKET, SO_RCVLOWAT, 0), 0);
-  ck_assert_int_eq(get_int(udp, SOL_SOCKET, SO_RCVLOWAT), 1);
+  mynet_sock *udp = tn_socket(&t, SOCK_DGRAM), *tcp = tn_socket(&t, SOCK_STREAM);
+  ck_assert_int_eq(tn_set_int(udp, SOL_SOCKET, SO_RCVLOWAT, -1), 0);
+  ck_assert_int_eq(tn_get_int(udp, SOL_SOCKET, SO_RCVLOWAT), INT_MAX);
+  ck_assert_int_eq(tn_set_int(udp, SOL_SOCKET, SO_RCVLOWAT, 0), 0);
+  ck_assert_int_eq(tn_get_int(udp, SOL_SOCKET, SO_RCVLOWAT), 1);
   /* TCP's buffers never grow: at most half of it can be asked for. */
-  ck_assert_int_eq(set_int(tcp, SOL_SOCKET, SO_RCVLOWAT, 10000000), 0);
-  ck_assert_int_eq(get_int(tcp, SOL_SOCKET, SO_RCVLOWAT), MN_TCP_RCVBUF_DEFAULT / 2);
-  ck_assert_int_eq(set_int(tcp, SOL_SOCKET, SO_RCVBUF, 10000), 0);
-  ck_assert_int_eq(get_int(tcp, SOL_SOCKET, SO_RCVBUF), 20000);
-  ck_assert_int_eq(set_int(tcp, SOL_SOCKET, SO_RCVLOWAT, 100000), 0);
-  ck_assert_int_eq(get_int(tcp, SOL_SOCKET, SO_RCVLOWAT), 10000);
+  ck_assert_int_eq(tn_set_int(tcp, SOL_SOCKET, SO_RCVLOWAT, 10000000), 0);
+  ck_assert_int_eq(tn_get_int(tcp, SOL_SOCKET, SO_RCVLOWAT), MN_TCP_RCVBUF_DEFAULT / 2);
+  ck_assert_int_eq(tn_set_int(tcp, SOL_SOCKET, SO_RCVBUF, 10000), 0);
+  ck_assert_int_eq(tn_get_int(tcp, SOL_SOCKET, SO_RCVBUF), 20000);
+  ck_assert_int_eq(tn_set_int(tcp, SOL_SOCKET, SO_RCVLOWAT, 100000), 0);
+  ck_assert_int_eq(tn_get_int(tcp, SOL_SOCKET, SO_RCVLOWAT), 10000);
   /* A negative size is a huge one, except for the FORCE variants. */
-  ck_assert_int_eq(set_int(udp, SOL_SOCKET, SO_RCVBUF, -1), 0);
-  ck_assert_int_eq(get_int(udp, SOL_SOCKET, SO_RCVBUF), MN_SOCK_BUF_MAX);
-  ck_assert_int_eq(set_int(udp, SOL_SOCKET, SO_SNDBUFFORCE, -1), 0);
-  ck_assert_int_eq(get_int(udp, SOL_SOCKET, SO_SNDBUF), 4608);
+  ck_assert_int_eq(tn_set_int(udp, SOL_SOCKET, SO_RCVBUF, -1), 0);
+  ck_assert_int_eq(tn_get_int(udp, SOL_SOCKET, SO_RCVBUF), MN_SOCK_BUF_MAX);
+  ck_assert_int_eq(tn_set_int(udp, SOL_SOCKET, SO_SNDBUFFORCE, -1), 0);
+  ck_assert_int_eq(tn_get_int(udp, SOL_SOCKET, SO_SNDBUF), 4608);
   /* SO_LINGER: the whole struct; switching off keeps the time. */
   int half = 1;
   ck_assert_int_eq(mynet_setsockopt(tcp, SOL_SOCKET, SO_LINGER, &half, sizeof(half)), -EINVAL);
@@ -183,15 +161,15 @@ START_TEST(test_a_receive_buffer_change_takes_effect_once_the_ring_is_empty)
   struct peer p;
   mynet_sock *s = peer_establish(&p, &t);
   peer_send(&p, MN_TCP_ACK | MN_TCP_PSH, "abc", 3);
-  ck_assert_int_eq(set_int(s, SOL_SOCKET, SO_SNDBUF, 50000), 0);
-  ck_assert_int_eq(set_int(s, SOL_SOCKET, SO_RCVBUF, 300000), 0);
+  ck_assert_int_eq(tn_set_int(s, SOL_SOCKET, SO_SNDBUF, 50000), 0);
+  ck_assert_int_eq(tn_set_int(s, SOL_SOCKET, SO_RCVBUF, 300000), 0);
   ck_assert_uint_eq(tcp_of(s)->snd.cap, 100000);                /* empty: at once */
   ck_assert_uint_eq(tcp_of(s)->rcv.cap, MN_TCP_RCVBUF_DEFAULT); /* holds data */
   char buf[4];
   ck_assert_int_eq(peer_read(s, buf, sizeof(buf)), 3);
   /* Not below the window already offered (RFC 7323 2.4). */
   ck_assert_uint_eq(tcp_of(s)->rcv.cap, MN_TCP_RCVBUF_DEFAULT);
-  ck_assert_int_eq(set_int(s, SOL_SOCKET, SO_RCVBUF, 1000000), 0);
+  ck_assert_int_eq(tn_set_int(s, SOL_SOCKET, SO_RCVBUF, 1000000), 0);
   ck_assert_uint_eq(tcp_of(s)->rcv.cap, 2000000);
   tn_teardown(&t);
 }
@@ -201,7 +179,7 @@ START_TEST(test_cookie_peername_and_peercred_are_reported_as_linux_does)
 {
   struct tn t;
   tn_setup(&t, true);
-  mynet_sock *a = sock(&t, SOCK_DGRAM), *b = sock(&t, SOCK_STREAM);
+  mynet_sock *a = tn_socket(&t, SOCK_DGRAM), *b = tn_socket(&t, SOCK_STREAM);
   uint64_t c1 = 0, c2 = 0, c3 = 0;
   socklen_t len = sizeof(c1);
   ck_assert_int_eq(mynet_getsockopt(a, SOL_SOCKET, SO_COOKIE, &c1, &len), 0);
@@ -244,22 +222,22 @@ START_TEST(test_ip_tos_masks_ecn_for_tcp_and_sets_the_priority)
 {
   struct tn t;
   tn_setup(&t, true);
-  mynet_sock *tcp = sock(&t, SOCK_STREAM), *udp = sock(&t, SOCK_DGRAM);
-  ck_assert_int_eq(set_int(tcp, IPPROTO_IP, IP_TOS, 0xff), 0);
-  ck_assert_int_eq(get_int(tcp, IPPROTO_IP, IP_TOS), 0xfc);
-  ck_assert_int_eq(set_int(udp, IPPROTO_IP, IP_TOS, 0xff), 0);
-  ck_assert_int_eq(get_int(udp, IPPROTO_IP, IP_TOS), 0xff);
+  mynet_sock *tcp = tn_socket(&t, SOCK_STREAM), *udp = tn_socket(&t, SOCK_DGRAM);
+  ck_assert_int_eq(tn_set_int(tcp, IPPROTO_IP, IP_TOS, 0xff), 0);
+  ck_assert_int_eq(tn_get_int(tcp, IPPROTO_IP, IP_TOS), 0xfc);
+  ck_assert_int_eq(tn_set_int(udp, IPPROTO_IP, IP_TOS, 0xff), 0);
+  ck_assert_int_eq(tn_get_int(udp, IPPROTO_IP, IP_TOS), 0xff);
   /* rt_tos2priority(): Linux's pfifo_fast bands. */
   static const struct {
     int tos, prio;
   } bands[] = {{0x00, 0}, {0x02, 0}, {0x04, 0}, {0x08, 2}, {0x10, 6}, {0x18, 4}, {0xff, 4}};
-  ck_assert_int_eq(set_int(udp, IPPROTO_IP, IP_TOS, 0x01), 0);
+  ck_assert_int_eq(tn_set_int(udp, IPPROTO_IP, IP_TOS, 0x01), 0);
   for (size_t i = 0; i < sizeof(bands) / sizeof(bands[0]); i++) {
-    ck_assert_int_eq(set_int(udp, IPPROTO_IP, IP_TOS, bands[i].tos), 0);
-    ck_assert_int_eq(get_int(udp, SOL_SOCKET, SO_PRIORITY), bands[i].prio);
+    ck_assert_int_eq(tn_set_int(udp, IPPROTO_IP, IP_TOS, bands[i].tos), 0);
+    ck_assert_int_eq(tn_get_int(udp, SOL_SOCKET, SO_PRIORITY), bands[i].prio);
   }
-  ck_assert_int_eq(set_int(udp, IPPROTO_IP, IP_TOS, 0x100), 0);
-  ck_assert_int_eq(get_int(udp, IPPROTO_IP, IP_TOS), 0);
+  ck_assert_int_eq(tn_set_int(udp, IPPROTO_IP, IP_TOS, 0x100), 0);
+  ck_assert_int_eq(tn_get_int(udp, IPPROTO_IP, IP_TOS), 0);
   /* A byte is enough, and a byte comes back to a caller with less than
    * an int; no byte at all sets 0. */
   uint8_t b = 0xb8;
@@ -270,17 +248,17 @@ START_TEST(test_ip_tos_masks_ecn_for_tcp_and_sets_the_priority)
   ck_assert_uint_eq(len, 1);
   ck_assert_uint_eq(b, 0xb8);
   ck_assert_int_eq(mynet_setsockopt(udp, IPPROTO_IP, IP_TOS, &b, 0), 0);
-  ck_assert_int_eq(get_int(udp, IPPROTO_IP, IP_TOS), 0);
+  ck_assert_int_eq(tn_get_int(udp, IPPROTO_IP, IP_TOS), 0);
   /* IP_TTL: 1..255, -1 for the default. */
-  ck_assert_int_eq(set_int(udp, IPPROTO_IP, IP_TTL, 0), -EINVAL);
-  ck_assert_int_eq(set_int(udp, IPPROTO_IP, IP_TTL, 256), -EINVAL);
-  ck_assert_int_eq(set_int(udp, IPPROTO_IP, IP_TTL, -2), -EINVAL);
+  ck_assert_int_eq(tn_set_int(udp, IPPROTO_IP, IP_TTL, 0), -EINVAL);
+  ck_assert_int_eq(tn_set_int(udp, IPPROTO_IP, IP_TTL, 256), -EINVAL);
+  ck_assert_int_eq(tn_set_int(udp, IPPROTO_IP, IP_TTL, -2), -EINVAL);
   ck_assert_int_eq(mynet_setsockopt(udp, IPPROTO_IP, IP_TTL, &b, 0), -EINVAL);
   b = 33;
   ck_assert_int_eq(mynet_setsockopt(udp, IPPROTO_IP, IP_TTL, &b, 1), 0);
-  ck_assert_int_eq(get_int(udp, IPPROTO_IP, IP_TTL), 33);
-  ck_assert_int_eq(set_int(udp, IPPROTO_IP, IP_TTL, -1), 0);
-  ck_assert_int_eq(get_int(udp, IPPROTO_IP, IP_TTL), 64);
+  ck_assert_int_eq(tn_get_int(udp, IPPROTO_IP, IP_TTL), 33);
+  ck_assert_int_eq(tn_set_int(udp, IPPROTO_IP, IP_TTL, -1), 0);
+  ck_assert_int_eq(tn_get_int(udp, IPPROTO_IP, IP_TTL), 64);
   tn_teardown(&t);
 }
 END_TEST
@@ -290,8 +268,8 @@ START_TEST(test_tos_and_ttl_reach_the_ip_header_of_udp_and_tcp)
   struct tn t;
   tn_setup(&t, true);
   mynet_sock *udp = tn_udp_bound(&t, 0, 5000);
-  ck_assert_int_eq(set_int(udp, IPPROTO_IP, IP_TOS, 0x10), 0);
-  ck_assert_int_eq(set_int(udp, IPPROTO_IP, IP_TTL, 7), 0);
+  ck_assert_int_eq(tn_set_int(udp, IPPROTO_IP, IP_TOS, 0x10), 0);
+  ck_assert_int_eq(tn_set_int(udp, IPPROTO_IP, IP_TTL, 7), 0);
   ck_assert_int_eq(tn_send(udp, TN_PEER, 4000, "x", 1), 1);
   struct mn_ipv4_hdr ip;
   struct mn_udp_hdr u;
@@ -300,17 +278,17 @@ START_TEST(test_tos_and_ttl_reach_the_ip_header_of_udp_and_tcp)
   ck_assert_uint_eq(ip.ttl, 7);
   /* TCP: the SYN and what follows, and the SYN-ACK of a listener's
    * connection (inherited). */
-  mynet_sock *c = sock(&t, SOCK_STREAM);
-  ck_assert_int_eq(set_int(c, IPPROTO_IP, IP_TOS, 0xb9), 0); /* ECN bits dropped */
-  ck_assert_int_eq(set_int(c, IPPROTO_IP, IP_TTL, 9), 0);
+  mynet_sock *c = tn_socket(&t, SOCK_STREAM);
+  ck_assert_int_eq(tn_set_int(c, IPPROTO_IP, IP_TOS, 0xb9), 0); /* ECN bits dropped */
+  ck_assert_int_eq(tn_set_int(c, IPPROTO_IP, IP_TTL, 9), 0);
   tn_tcp_connect_start(c, TN_PEER, 80);
   struct mn_pbuf *pb = tn_expect_ipv4(&t, MN_IPPROTO_TCP, &ip);
   mn_pbuf_free(pb);
   ck_assert_uint_eq(ip.tos, 0xb8);
   ck_assert_uint_eq(ip.ttl, 9);
   mynet_sock *l = tn_tcp_listener(&t, PEER_STACK_PORT, 4);
-  ck_assert_int_eq(set_int(l, IPPROTO_IP, IP_TOS, 0x08), 0);
-  ck_assert_int_eq(set_int(l, IPPROTO_IP, IP_TTL, 3), 0);
+  ck_assert_int_eq(tn_set_int(l, IPPROTO_IP, IP_TOS, 0x08), 0);
+  ck_assert_int_eq(tn_set_int(l, IPPROTO_IP, IP_TTL, 3), 0);
   struct peer p;
   peer_init(&p, &t, 1000);
   peer_inject(&p, 1000, 0, MN_TCP_SYN, NULL, 0);
@@ -326,12 +304,12 @@ START_TEST(test_ip_mtu_is_the_route_mtu_of_a_connected_socket)
 {
   struct tn t;
   tn_setup(&t, true);
-  mynet_sock *udp = sock(&t, SOCK_DGRAM);
+  mynet_sock *udp = tn_socket(&t, SOCK_DGRAM);
   ck_assert_int_eq(get_rc(udp, IPPROTO_IP, IP_MTU), -ENOTCONN);
-  ck_assert_int_eq(set_int(udp, IPPROTO_IP, IP_MTU, 1000), -ENOPROTOOPT);
+  ck_assert_int_eq(tn_set_int(udp, IPPROTO_IP, IP_MTU, 1000), -ENOPROTOOPT);
   struct sockaddr_in to = tn_sin(TN_PEER, 53);
   ck_assert_int_eq(mynet_connect(udp, (struct sockaddr *)&to, sizeof(to)), 0);
-  ck_assert_int_eq(get_int(udp, IPPROTO_IP, IP_MTU), 1500);
+  ck_assert_int_eq(tn_get_int(udp, IPPROTO_IP, IP_MTU), 1500);
   tn_teardown(&t);
 }
 END_TEST
@@ -342,8 +320,8 @@ START_TEST(test_dontroute_reaches_only_the_link)
   tn_setup(&t, true);
   ck_assert_int_eq(mn_route_add(t.st, 0, 0, GW), 0);
   mynet_sock *udp = tn_udp_bound(&t, 0, 5000);
-  ck_assert_int_eq(set_int(udp, SOL_SOCKET, SO_DONTROUTE, 1), 0);
-  ck_assert_int_eq(get_int(udp, SOL_SOCKET, SO_DONTROUTE), 1);
+  ck_assert_int_eq(tn_set_int(udp, SOL_SOCKET, SO_DONTROUTE, 1), 0);
+  ck_assert_int_eq(tn_get_int(udp, SOL_SOCKET, SO_DONTROUTE), 1);
   ck_assert_int_eq(tn_send(udp, mn_ip4(10, 8, 0, 7), 53, "x", 1), -ENETUNREACH);
   ck_assert_int_eq(tn_send(udp, TN_PEER, 53, "x", 1), 1);
   struct mn_ipv4_hdr ip;
@@ -354,8 +332,8 @@ START_TEST(test_dontroute_reaches_only_the_link)
   struct iovec iov = {"x", 1};
   struct sockaddr_in far = tn_sin(mn_ip4(10, 8, 0, 7), 53);
   ck_assert_int_eq(mynet_sendmsg(other, &iov, 1, &far, MSG_DONTROUTE), -ENETUNREACH);
-  mynet_sock *tcp = sock(&t, SOCK_STREAM);
-  ck_assert_int_eq(set_int(tcp, SOL_SOCKET, SO_DONTROUTE, 1), 0);
+  mynet_sock *tcp = tn_socket(&t, SOCK_STREAM);
+  ck_assert_int_eq(tn_set_int(tcp, SOL_SOCKET, SO_DONTROUTE, 1), 0);
   ck_assert_int_eq(mynet_connect(tcp, (struct sockaddr *)&far, sizeof(far)), -ENETUNREACH);
   tn_teardown(&t);
 }
@@ -370,7 +348,7 @@ START_TEST(test_bindtodevice_takes_the_stack_interface_names_and_reports_them)
 {
   struct tn t;
   tn_setup(&t, true);
-  mynet_sock *s = sock(&t, SOCK_DGRAM);
+  mynet_sock *s = tn_socket(&t, SOCK_DGRAM);
   char name[IFNAMSIZ + 8];
   socklen_t len = sizeof(name);
   ck_assert_int_eq(mynet_getsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, name, &len), 0);
@@ -442,7 +420,7 @@ START_TEST(test_bindtodevice_restricts_tcp_listeners_and_connections)
 {
   struct tn t;
   tn_setup(&t, true);
-  mynet_sock *lo = sock(&t, SOCK_STREAM), *dev = sock(&t, SOCK_STREAM);
+  mynet_sock *lo = tn_socket(&t, SOCK_STREAM), *dev = tn_socket(&t, SOCK_STREAM);
   ck_assert_int_eq(bind_dev(lo, "lo"), 0);
   ck_assert_int_eq(bind_dev(dev, "test0"), 0);
   /* Different devices may share a port. */
@@ -467,7 +445,7 @@ START_TEST(test_bindtodevice_restricts_tcp_listeners_and_connections)
   peer_recv(&p, &h, NULL, 0);
   ck_assert_uint_eq(h.flags, MN_TCP_RST | MN_TCP_ACK);
   /* A connection bound to the loopback cannot reach the wire. */
-  mynet_sock *out = sock(&t, SOCK_STREAM);
+  mynet_sock *out = tn_socket(&t, SOCK_STREAM);
   ck_assert_int_eq(bind_dev(out, "lo"), 0);
   struct sockaddr_in to = tn_sin(TN_PEER, 80);
   ck_assert_int_eq(mynet_connect(out, (struct sockaddr *)&to, sizeof(to)), -ENETUNREACH);

@@ -10,32 +10,14 @@
 #define TCP_IS_MPTCP 43
 #endif
 
-static int set_tcp(mynet_sock *s, int name, int v)
-{
-  return mynet_setsockopt(s, IPPROTO_TCP, name, &v, sizeof(v));
-}
-
-static int get_tcp(mynet_sock *s, int name)
-{
-  int v = -12345;
-  socklen_t len = sizeof(v);
-  int rc = mynet_getsockopt(s, IPPROTO_TCP, name, &v, &len);
-  ck_assert_msg(rc == 0, "getsockopt(TCP, %d) = %d", name, rc);
-  return v;
-}
-
-static mynet_sock *tcp_socket(struct tn *t)
-{
-  mynet_sock *s;
-  ck_assert_int_eq(mynet_socket(t->st, SOCK_STREAM, 0, &s), 0);
-  return s;
-}
+#define set_tcp(s, name, v) tn_set_int(s, IPPROTO_TCP, name, v)
+#define get_tcp(s, name) tn_get_int(s, IPPROTO_TCP, name)
 
 START_TEST(test_a_fresh_socket_reports_linux_defaults)
 {
   struct tn t;
   tn_setup(&t, true);
-  mynet_sock *s = tcp_socket(&t);
+  mynet_sock *s = tn_socket(&t, SOCK_STREAM);
   ck_assert_int_eq(get_tcp(s, TCP_SYNCNT), 6);
   ck_assert_int_eq(get_tcp(s, TCP_LINGER2), 60);
   ck_assert_int_eq(get_tcp(s, TCP_DEFER_ACCEPT), 0);
@@ -57,7 +39,7 @@ START_TEST(test_values_and_errnos_are_linux_s)
 {
   struct tn t;
   tn_setup(&t, true);
-  mynet_sock *s = tcp_socket(&t);
+  mynet_sock *s = tn_socket(&t, SOCK_STREAM);
   ck_assert_int_eq(set_tcp(s, TCP_SYNCNT, 0), -EINVAL);
   ck_assert_int_eq(set_tcp(s, TCP_SYNCNT, 128), -EINVAL);
   ck_assert_int_eq(set_tcp(s, TCP_SYNCNT, 127), 0);
@@ -144,7 +126,7 @@ START_TEST(test_string_options_congestion_ulp_and_cc_info)
 {
   struct tn t;
   tn_setup(&t, true);
-  mynet_sock *s = tcp_socket(&t);
+  mynet_sock *s = tn_socket(&t, SOCK_STREAM);
   ck_assert_int_eq(mynet_setsockopt(s, IPPROTO_TCP, TCP_CONGESTION, "reno", 0), -EINVAL);
   ck_assert_int_eq(mynet_setsockopt(s, IPPROTO_TCP, TCP_CONGESTION, NULL, 4), -EFAULT);
   ck_assert_int_eq(mynet_setsockopt(s, IPPROTO_TCP, TCP_CONGESTION, "reno", 3), -ENOENT);
@@ -315,7 +297,7 @@ START_TEST(test_syncnt_sets_how_many_syns_are_retransmitted)
 {
   struct tn t;
   tn_setup(&t, true);
-  mynet_sock *s = tcp_socket(&t);
+  mynet_sock *s = tn_socket(&t, SOCK_STREAM);
   ck_assert_int_eq(set_tcp(s, TCP_SYNCNT, 2), 0);
   tn_tcp_connect_start(s, TN_PEER, 80);
   struct mn_tcp_hdr h;
@@ -404,7 +386,7 @@ START_TEST(test_window_clamp_bounds_the_advertised_window)
   tn_setup(&t, true);
   struct peer p;
   peer_init(&p, &t, 1000);
-  mynet_sock *s = tcp_socket(&t);
+  mynet_sock *s = tn_socket(&t, SOCK_STREAM);
   ck_assert_int_eq(set_tcp(s, TCP_WINDOW_CLAMP, 5000), 0);
   struct sockaddr_in a = tn_sin(0, PEER_STACK_PORT);
   ck_assert_int_eq(mynet_bind(s, &a), 0);
