@@ -247,18 +247,31 @@ static uint16_t connect_port(struct mynet_stack *st, struct mn_tcp_sock *tp, uin
 
 /* ---- connection set-up helpers ---- */
 
+/* A buffer the application shrank is already the limit while the ring
+ * waits to be resized (mn_tcp_apply_buffer_sizes). */
+static size_t rcv_size(const struct mn_tcp_sock *tp)
+{
+  return MN_MIN(tp->rcv.cap, (size_t)tp->sk.rcvbuf);
+}
+
+static size_t snd_space(const struct mn_tcp_sock *tp)
+{
+  size_t size = MN_MIN(tp->snd.cap, (size_t)tp->sk.sndbuf);
+  return size > tp->snd.len ? size - tp->snd.len : 0;
+}
+
 uint32_t mn_tcp_window_max(const struct mn_tcp_sock *tp)
 {
   uint64_t max = (uint64_t)65535 << tp->rcv_wscale;
   /* TCP_WINDOW_CLAMP bounds the window offered, whatever the buffer. */
   if (tp->window_clamp && tp->window_clamp < max)
     max = tp->window_clamp;
-  return (uint32_t)(tp->rcv.cap < max ? tp->rcv.cap : max);
+  return (uint32_t)MN_MIN(rcv_size(tp), max);
 }
 
 uint32_t mn_tcp_rcv_window(const struct mn_tcp_sock *tp)
 {
-  size_t space = tp->rcv.cap - tp->rcv.len;
+  size_t space = rcv_size(tp) > tp->rcv.len ? rcv_size(tp) - tp->rcv.len : 0;
   uint32_t max = mn_tcp_window_max(tp);
   return space > max ? max : (uint32_t)space;
 }
@@ -266,7 +279,8 @@ uint32_t mn_tcp_rcv_window(const struct mn_tcp_sock *tp)
 void mn_tcp_apply_buffer_sizes(struct mn_tcp_sock *tp)
 {
   /* Linux applies a new size at once; a ring cannot be resized while it
-   * holds data, so the change waits until it is empty. */
+   * holds data, so the change waits until it is empty, a smaller size
+   * limiting writes and windows meanwhile. */
   if (tp->snd.cap != (size_t)tp->sk.sndbuf && tp->snd.len == 0)
     mn_ring_init(&tp->snd, (size_t)tp->sk.sndbuf);
   uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
@@ -629,7 +643,7 @@ static ssize_t tcp_sendmsg(struct mynet_sock *s, const struct iovec *iov, int io
   size_t len = mn_iov_len(iov, iovcnt);
   if (len == 0)
     return 0;
-  size_t space = mn_ring_space(&tp->snd);
+  size_t space = snd_space(tp);
   if (tp->notsent_lowat) {
     /* TCP_NOTSENT_LOWAT: Linux takes data while less than the mark is
      * unsent, a segment at a time, so it may pass the mark by less than
@@ -854,7 +868,7 @@ bool mn_tcp_writable(const struct mn_tcp_sock *tp)
   /* A third of the buffer free, as sk_stream_wspace >= sk_stream_min_wspace,
    * and, with TCP_NOTSENT_LOWAT, less than half the mark unsent (Linux's
    * tcp_stream_memory_free() as poll applies it). */
-  if (tp->snd.cap && mn_ring_space(&tp->snd) < tp->snd.cap / 3)
+  if (tp->snd.cap && snd_space(tp) < MN_MIN(tp->snd.cap, (size_t)tp->sk.sndbuf) / 3)
     return false;
   return !tp->notsent_lowat || 2 * (uint64_t)mn_tcp_unsent_bytes(tp) < tp->notsent_lowat;
 }

@@ -175,6 +175,36 @@ START_TEST(test_a_receive_buffer_change_takes_effect_once_the_ring_is_empty)
 }
 END_TEST
 
+START_TEST(test_a_smaller_receive_buffer_bounds_the_window_at_once_and_the_ring_once_drained)
+{
+  struct tn t;
+  tn_setup(&t, true);
+  struct peer p;
+  peer_init(&p, &t, 1000);
+  p.so_rcvbuf = 20000; /* a 40000-byte ring */
+  struct mn_tcp_opts o = peer_linux_opts();
+  o.ws_set = false;
+  mynet_sock *s = peer_open_active(&p, &o);
+  ck_assert_int_eq(tn_set_int(s, SOL_SOCKET, SO_RCVBUF, 5000), 0);
+  /* The window already offered is honoured (RFC 7323 2.4), never grown. */
+  static uint8_t data[1000];
+  char buf[sizeof(data)];
+  for (int i = 0; i < 40; i++) {
+    peer_send(&p, MN_TCP_ACK, data, sizeof(data));
+    ck_assert_int_eq(peer_read(s, buf, sizeof(buf)), (ssize_t)sizeof(data));
+    struct mn_pbuf *f;
+    while ((f = tn_pop(&t)))
+      mn_pbuf_free(f);
+  }
+  ck_assert_uint_eq(tcp_of(s)->rcv.cap, 10000);
+  peer_send(&p, MN_TCP_ACK, data, 100);
+  tn_advance(&t, MN_TCP_DELACK);
+  struct mn_tcp_hdr h = peer_expect(&p, MN_TCP_ACK, p.stack_iss + 1, p.snd_nxt, 0);
+  ck_assert_uint_le(h.win, 10000);
+  tn_teardown(&t);
+}
+END_TEST
+
 START_TEST(test_cookie_peername_and_peercred_are_reported_as_linux_does)
 {
   struct tn t;
@@ -463,6 +493,8 @@ static Suite *suite(void)
   tcase_add_test(tc, test_flags_without_effect_are_kept_reported_and_inherited);
   tcase_add_test(tc, test_rcvlowat_and_buffer_sizes_follow_linux_rules);
   tcase_add_test(tc, test_a_receive_buffer_change_takes_effect_once_the_ring_is_empty);
+  tcase_add_test(tc,
+                 test_a_smaller_receive_buffer_bounds_the_window_at_once_and_the_ring_once_drained);
   tcase_add_test(tc, test_cookie_peername_and_peercred_are_reported_as_linux_does);
   tcase_add_test(tc, test_ip_tos_masks_ecn_for_tcp_and_sets_the_priority);
   tcase_add_test(tc, test_tos_and_ttl_reach_the_ip_header_of_udp_and_tcp);
