@@ -15,6 +15,7 @@
 #include "sock.h"
 
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <mynet/socket.h>
 #include <stdarg.h>
 #include <sys/ioctl.h>
@@ -59,10 +60,25 @@ int fcntl64(int fd, int cmd, ...)
   return do_fcntl(REAL(fcntl64), fd, cmd, arg);
 }
 
-/* FIONBIO sets O_NONBLOCK; FIONREAD (SIOCINQ) gives the bytes readable
- * now.  Other requests reach the eventfd (ENOTTY), including interface
- * queries (SIOCGIF*) that programs sometimes make on any AF_INET socket:
- * those need a kernel socket of their own, a later issue. */
+/* FIONBIO sets O_NONBLOCK; the queue requests (SIOCINQ alias FIONREAD,
+ * SIOCOUTQ, SIOCOUTQNSD, SIOCATMARK) are the stack's to answer.  Other
+ * requests reach the eventfd (ENOTTY), including interface queries
+ * (SIOCGIF*) that programs sometimes make on any AF_INET socket: the
+ * kernel would answer them about its own interfaces, not the stack's. */
+static bool sock_request(unsigned long request)
+{
+  switch (request) {
+  case FIONBIO:
+  case SIOCINQ:
+  case SIOCOUTQ:
+  case SIOCOUTQNSD:
+  case SIOCATMARK:
+    return true;
+  default:
+    return false;
+  }
+}
+
 int ioctl(int fd, unsigned long request, ...)
 {
   va_list ap;
@@ -70,20 +86,15 @@ int ioctl(int fd, unsigned long request, ...)
   void *arg = va_arg(ap, void *);
   va_end(ap);
   struct shim_sock *ss;
-  if ((request != FIONBIO && request != FIONREAD) || !(ss = shim_sock_lock(fd)))
+  if (!sock_request(request) || !(ss = shim_sock_lock(fd)))
     return REAL(ioctl)(fd, request, arg);
   int r = shim_sock_check(ss);
   if (r == 0 && !arg)
     r = -EFAULT;
-  if (r == 0 && request == FIONBIO) {
+  if (r == 0 && request == FIONBIO)
     ss->nonblock = *(const int *)arg != 0;
-  } else if (r == 0) {
-    r = mynet_sock_pending(ss->s);
-    if (r >= 0) {
-      *(int *)arg = r;
-      r = 0;
-    }
-  }
+  else if (r == 0)
+    r = mynet_sock_ioctl(ss->s, request, arg);
   shim_sock_unlock(ss);
   return (int)shim_result(r);
 }

@@ -8,9 +8,11 @@
 #include "transport/udp.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <netinet/ip.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 void mn_sock_init(struct mynet_sock *s, struct mynet_stack *st, const struct mn_sock_ops *ops,
                   int type, int proto)
@@ -27,10 +29,29 @@ void mn_sock_init(struct mynet_sock *s, struct mynet_stack *st, const struct mn_
   s->ttl = MN_IP_DEFAULT_TTL;
   s->family = AF_INET;
   s->hop_limit = -1;
+  s->route.oif = MN_ROUTE_ANY_IF;
   s->all_next = st->all_socks;
   if (st->all_socks)
     st->all_socks->all_prev = s;
   st->all_socks = s;
+}
+
+void mn_sock_inherit(struct mynet_sock *child, const struct mynet_sock *parent)
+{
+  child->keepalive = parent->keepalive;
+  child->debug = parent->debug;
+  child->oobinline = parent->oobinline;
+  child->route = parent->route;
+  child->rcvbuf = parent->rcvbuf;
+  child->sndbuf = parent->sndbuf;
+  child->linger_on = parent->linger_on;
+  child->linger_sec = parent->linger_sec;
+  child->rcvlowat = parent->rcvlowat;
+  child->priority = parent->priority;
+  child->mark = parent->mark;
+  child->busy_poll = parent->busy_poll;
+  child->tos = parent->tos;
+  child->ttl = parent->ttl;
 }
 
 void mn_sock_wake(struct mynet_sock *s)
@@ -309,208 +330,6 @@ int mynet_getpeername(mynet_sock *s, struct sockaddr_in *out)
   return 0;
 }
 
-int mn_sockopt_get_int(const void *val, socklen_t len, int *out)
-{
-  if (!val)
-    return -EFAULT;
-  if (len < sizeof(int))
-    return -EINVAL;
-  memcpy(out, val, sizeof(int));
-  return 0;
-}
-
-int mn_sockopt_put_int(void *val, socklen_t *len, int v)
-{
-  if (!val || !len)
-    return -EFAULT;
-  /* The kernel copies min(len, sizeof(int)) bytes and reports that. */
-  socklen_t n = *len < sizeof(int) ? *len : sizeof(int);
-  memcpy(val, &v, n);
-  *len = n;
-  return 0;
-}
-
-/* Buffer sizes: the kernel doubles the request to allow for bookkeeping
- * and enforces a floor, and getsockopt reports the doubled value. */
-static int buf_size(int v, int floor)
-{
-  if (v < 0)
-    v = 0;
-  if (v > MN_SOCK_BUF_MAX / 2)
-    v = MN_SOCK_BUF_MAX / 2;
-  v *= 2;
-  return v < floor ? floor : v;
-}
-
-int mynet_setsockopt(mynet_sock *s, int level, int name, const void *val, socklen_t len)
-{
-  int v = 0;
-  if (level == IPPROTO_IPV6)
-    return s->family == AF_INET6 ? mn_inet6_setsockopt(s, name, val, len) : -ENOPROTOOPT;
-  if (level == SOL_SOCKET) {
-    switch (name) {
-    case SO_REUSEADDR:
-    case SO_REUSEPORT:
-    case SO_BROADCAST:
-    case SO_KEEPALIVE:
-    case SO_DONTROUTE:
-    case SO_RCVBUF:
-    case SO_SNDBUF:
-    case SO_RCVBUFFORCE:
-    case SO_SNDBUFFORCE:
-    case SO_RCVLOWAT:
-    case SO_PRIORITY: {
-      int rc = mn_sockopt_get_int(val, len, &v);
-      if (rc < 0)
-        return rc;
-      break;
-    }
-    default:
-      break;
-    }
-    switch (name) {
-    case SO_REUSEADDR:
-      s->reuseaddr = v != 0;
-      return 0;
-    case SO_REUSEPORT:
-      s->reuseport = v != 0;
-      return 0;
-    case SO_BROADCAST:
-      s->broadcast = v != 0;
-      return 0;
-    case SO_DONTROUTE:
-      s->dontroute = v != 0;
-      return 0;
-    case SO_RCVLOWAT:
-      s->rcvlowat = v < 1 ? 1 : v;
-      mn_sock_wake(s);
-      return 0;
-    case SO_PRIORITY:
-      s->priority = v;
-      return 0;
-    case SO_RCVBUF:
-    case SO_RCVBUFFORCE:
-      s->rcvbuf = buf_size(v, 2304);
-      break;
-    case SO_SNDBUF:
-    case SO_SNDBUFFORCE:
-      s->sndbuf = buf_size(v, 4608);
-      break;
-    case SO_KEEPALIVE:
-      s->keepalive = v != 0;
-      break;
-    case SO_LINGER: {
-      struct linger l;
-      if (!val)
-        return -EFAULT;
-      if (len < sizeof(l))
-        return -EINVAL;
-      memcpy(&l, val, sizeof(l));
-      s->linger_on = l.l_onoff != 0;
-      s->linger_sec = l.l_linger;
-      return 0;
-    }
-    default:
-      break;
-    }
-  } else if (level == IPPROTO_IP) {
-    switch (name) {
-    case IP_TOS: {
-      int rc = mn_sockopt_get_int(val, len, &v);
-      if (rc < 0)
-        return rc;
-      s->tos = (uint8_t)v;
-      return 0;
-    }
-    case IP_TTL: {
-      int rc = mn_sockopt_get_int(val, len, &v);
-      if (rc < 0)
-        return rc;
-      if (v == -1)
-        v = MN_IP_DEFAULT_TTL;
-      if (v < 1 || v > 255)
-        return -EINVAL;
-      s->ttl = (uint8_t)v;
-      return 0;
-    }
-    default:
-      break;
-    }
-  }
-  if (s->ops->setsockopt)
-    return s->ops->setsockopt(s, level, name, val, len);
-  if (level == SOL_SOCKET)
-    return 0; /* buffer sizes and keepalive need nothing from UDP */
-  return -ENOPROTOOPT;
-}
-
-int mynet_getsockopt(mynet_sock *s, int level, int name, void *val, socklen_t *len)
-{
-  if (!len)
-    return -EFAULT;
-  if ((int)*len < 0)
-    return -EINVAL;
-  if (level == IPPROTO_IPV6)
-    return s->family == AF_INET6 ? mn_inet6_getsockopt(s, name, val, len) : -ENOPROTOOPT;
-  if (level == SOL_SOCKET && name == SO_ACCEPTCONN && s->detached_listening)
-    return mn_sockopt_put_int(val, len, 1);
-  if (level == SOL_SOCKET) {
-    switch (name) {
-    case SO_TYPE:
-      return mn_sockopt_put_int(val, len, s->type);
-    case SO_PROTOCOL:
-      return mn_sockopt_put_int(val, len, s->proto);
-    case SO_DOMAIN:
-      return mn_sockopt_put_int(val, len, s->family);
-    case SO_ERROR:
-      return mn_sockopt_put_int(val, len, mn_sock_take_error(s));
-    case SO_REUSEADDR:
-      return mn_sockopt_put_int(val, len, s->reuseaddr);
-    case SO_REUSEPORT:
-      return mn_sockopt_put_int(val, len, s->reuseport);
-    case SO_BROADCAST:
-      return mn_sockopt_put_int(val, len, s->broadcast);
-    case SO_KEEPALIVE:
-      return mn_sockopt_put_int(val, len, s->keepalive);
-    case SO_DONTROUTE:
-      return mn_sockopt_put_int(val, len, s->dontroute);
-    case SO_RCVBUF:
-      return mn_sockopt_put_int(val, len, s->rcvbuf);
-    case SO_SNDBUF:
-      return mn_sockopt_put_int(val, len, s->sndbuf);
-    case SO_RCVLOWAT:
-      return mn_sockopt_put_int(val, len, s->rcvlowat);
-    case SO_SNDLOWAT:
-      return mn_sockopt_put_int(val, len, 1);
-    case SO_PRIORITY:
-      return mn_sockopt_put_int(val, len, s->priority);
-    case SO_LINGER: {
-      struct linger l = {.l_onoff = s->linger_on, .l_linger = s->linger_sec};
-      socklen_t n = *len < sizeof(l) ? *len : sizeof(l);
-      if (!val)
-        return -EFAULT;
-      memcpy(val, &l, n);
-      *len = n;
-      return 0;
-    }
-    default:
-      break;
-    }
-  } else if (level == IPPROTO_IP) {
-    switch (name) {
-    case IP_TOS:
-      return mn_sockopt_put_int(val, len, s->tos);
-    case IP_TTL:
-      return mn_sockopt_put_int(val, len, s->ttl);
-    default:
-      break;
-    }
-  }
-  if (s->ops->getsockopt)
-    return s->ops->getsockopt(s, level, name, val, len);
-  return -ENOPROTOOPT;
-}
-
 unsigned mynet_sock_events(const mynet_sock *s)
 {
   if (s->detached_listening)
@@ -540,7 +359,16 @@ int mynet_sock_type(const mynet_sock *s)
   return s->type;
 }
 
-int mynet_sock_pending(const mynet_sock *s)
+int mynet_sock_ioctl(mynet_sock *s, unsigned long req, int *out)
 {
-  return s->ops->pending(s);
+  if (!out)
+    return -EFAULT;
+  return s->ops->ioctl(s, req, out);
+}
+
+int mynet_sock_pending(mynet_sock *s)
+{
+  int n = 0;
+  int rc = mynet_sock_ioctl(s, SIOCINQ, &n);
+  return rc < 0 ? rc : n;
 }

@@ -3,6 +3,8 @@
 #ifndef MN_SOCKET_IMPL_H
 #define MN_SOCKET_IMPL_H
 
+#include "net/route.h"
+
 #include <mynet/socket.h>
 #include <stdbool.h>
 
@@ -23,7 +25,8 @@ struct mn_sock_ops {
   int (*setsockopt)(struct mynet_sock *s, int level, int name, const void *val, socklen_t len);
   int (*getsockopt)(struct mynet_sock *s, int level, int name, void *val, socklen_t *len);
   unsigned (*events)(const struct mynet_sock *s);
-  int (*pending)(const struct mynet_sock *s);
+  /* The queue ioctls (mynet_sock_ioctl); out is never NULL. */
+  int (*ioctl)(struct mynet_sock *s, unsigned long req, int *out);
   /* The application closed it; the protocol drops its own reference when
    * it has finished (at once for UDP, after the FIN exchange for TCP). */
   void (*close)(struct mynet_sock *s);
@@ -59,17 +62,37 @@ struct mynet_sock {
   bool v6only, v6_detached, detached_listening;
   uint16_t detached_port;
   int tclass, hop_limit;
-  bool reuseaddr, reuseport, broadcast, keepalive, dontroute;
+  /* SOL_SOCKET and IP options (sockopt.c says what each one does). */
+  bool reuseaddr, reuseport, broadcast, keepalive, debug, oobinline;
+  struct mn_route_sel route; /* SO_BINDTODEVICE, SO_DONTROUTE */
   int rcvbuf, sndbuf;
   int linger_on, linger_sec;
   int rcvlowat;
   int priority;
+  uint32_t mark;
+  int busy_poll;
+  uint64_t cookie; /* SO_COOKIE: given on first request, 0 until then */
   uint8_t tos, ttl;
 };
 
 /* Common construction; the protocol allocates the containing struct. */
 void mn_sock_init(struct mynet_sock *s, struct mynet_stack *st, const struct mn_sock_ops *ops,
                   int type, int proto);
+/* The SOL_SOCKET and IP options a connection inherits from its listener,
+ * as Linux's sk_clone_lock() copies them. */
+void mn_sock_inherit(struct mynet_sock *child, const struct mynet_sock *parent);
+/* Does a packet that arrived on interface in_if reach s (SO_BINDTODEVICE)? */
+static inline bool mn_sock_if_ok(const struct mynet_sock *s, int in_if)
+{
+  return s->route.oif == MN_ROUTE_ANY_IF || s->route.oif == in_if;
+}
+/* May two sockets share a port as far as their devices go?  Linux lets
+ * sockets bound to different devices share one. */
+static inline bool mn_sock_if_apart(const struct mynet_sock *a, const struct mynet_sock *b)
+{
+  return a->route.oif != MN_ROUTE_ANY_IF && b->route.oif != MN_ROUTE_ANY_IF &&
+         a->route.oif != b->route.oif;
+}
 /* Tell the owner that events may have changed. */
 void mn_sock_wake(struct mynet_sock *s);
 /* New input arrived (see rx_gen); wakes the owner. */
@@ -82,6 +105,8 @@ int mn_sock_take_error(struct mynet_sock *s);
  * least an int; out: min(len, sizeof(int)) bytes, and that length). */
 int mn_sockopt_get_int(const void *val, socklen_t len, int *out);
 int mn_sockopt_put_int(void *val, socklen_t *len, int v);
+/* Any fixed-size value out, with the same rule. */
+int mn_sockopt_put(void *val, socklen_t *len, const void *v, size_t size);
 
 /* socket_inet6.c: an address from the program in the socket's family as
  * the IPv4 address the stack uses; *detached for the IPv6 wildcard of a

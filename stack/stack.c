@@ -25,12 +25,15 @@ int mynet_stack_new(const struct mynet_stack_params *p, mynet_stack **out)
   st->hooks = p->hooks;
   st->fd_floor = p->fd_floor;
   mn_pool_init(&st->pool, p->pool_bytes ? p->pool_bytes : MN_POOL_DEFAULT);
+  mn_mem_init(&st->mem);
   mn_timer_heap_init(&st->timers);
   mn_rand_seed(&st->rand, p->seed);
   st->ip_id = (uint16_t)mn_rand_next(&st->rand);
   st->icmp.tokens = MN_ICMP_BURST;
   mn_arp_init(st);
-  int rc = mn_tcp_init(st);
+  int rc = mn_timer_reserve(&st->timers, MN_ARP_CACHE_SIZE);
+  if (rc == 0)
+    rc = mn_tcp_init(st);
   if (rc < 0) {
     mynet_stack_free(st);
     return rc;
@@ -164,9 +167,20 @@ int64_t mynet_stack_counter(const mynet_stack *st, const char *name)
 #undef MN_COUNTER_LOOKUP
   if (strcmp(name, "pool.live") == 0)
     return (int64_t)st->pool.live;
+  if (strcmp(name, "mem.alloc_failures") == 0)
+    return (int64_t)st->mem.failures;
   if (strcmp(name, "timers.armed") == 0)
     return (int64_t)st->timers.n;
   return -1;
+}
+
+static void append_counter(char *buf, size_t cap, size_t *n, const char *name, uint64_t v)
+{
+  if (!v)
+    return;
+  int w = snprintf(buf + (*n < cap ? *n : cap), *n < cap ? cap - *n : 0, "%s%s=%llu", *n ? " " : "",
+                   name, (unsigned long long)v);
+  *n += w > 0 ? (size_t)w : 0;
 }
 
 size_t mynet_stack_counters_text(const mynet_stack *st, char *buf, size_t cap)
@@ -175,14 +189,10 @@ size_t mynet_stack_counters_text(const mynet_stack *st, char *buf, size_t cap)
   if (cap)
     buf[0] = 0;
 #define MN_COUNTER_TEXT(layer, field)                                                              \
-  if (st->ctr.layer##_##field) {                                                                   \
-    int w = snprintf(buf + (n < cap ? n : cap), n < cap ? cap - n : 0, "%s%s=%llu",                \
-                     n ? " " : "", #layer "." #field,                                              \
-                     (unsigned long long)st->ctr.layer##_##field);                                 \
-    n += w > 0 ? (size_t)w : 0;                                                                    \
-  }
+  append_counter(buf, cap, &n, #layer "." #field, st->ctr.layer##_##field);
   MN_COUNTERS(MN_COUNTER_TEXT)
 #undef MN_COUNTER_TEXT
+  append_counter(buf, cap, &n, "mem.alloc_failures", st->mem.failures);
   return n;
 }
 

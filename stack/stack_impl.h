@@ -5,6 +5,7 @@
 
 #include "core/counters.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "core/pbuf.h"
 #include "core/rand.h"
 #include "core/timer.h"
@@ -22,6 +23,7 @@ struct mynet_stack {
   mynet_time now;
   struct mynet_stack_hooks hooks;
   struct mn_pool pool;
+  struct mn_mem mem; /* sockets and their rings */
   struct mn_timer_heap timers;
   struct mn_rand rand;
   struct mn_counters ctr;
@@ -39,6 +41,7 @@ struct mynet_stack {
   bool rx_batch;     /* inside mynet_stack_poll's receive loop */
   uint64_t rx_epoch; /* counts those loops */
   int fd_floor;      /* mynet_stack_params.fd_floor */
+  uint64_t cookies;  /* SO_COOKIE values handed out */
 };
 
 size_t mn_stack_free_report(mynet_stack *st);

@@ -57,7 +57,10 @@
   X(tcp, challenge_acks)                                                                           \
   X(tcp, paws_drops)                                                                               \
   X(tcp, ofo_queued)                                                                               \
+  X(tcp, rcvq_drops)                                                                               \
+  X(tcp, out_nobufs)                                                                               \
   X(tcp, listen_drops)                                                                             \
+  X(tcp, defer_accept_drops)                                                                       \
   X(tcp, syn_queue_drops)                                                                          \
   X(tcp, timewait_recycled)                                                                        \
   X(dev, rx_dropped)                                                                               \

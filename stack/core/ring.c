@@ -24,12 +24,10 @@ void mn_ring_free(struct mn_ring *r)
   r->head = r->len = 0;
 }
 
-static int ensure(struct mn_ring *r)
+int mn_ring_alloc(struct mn_ring *r, struct mn_mem *m)
 {
-  /* Memory is taken when data first arrives, so idle and listening
-   * sockets cost nothing. */
   if (!r->buf && r->cap) {
-    r->buf = malloc(r->cap);
+    r->buf = mn_mem_alloc(m, r->cap);
     if (!r->buf)
       return -ENOMEM;
   }
@@ -48,18 +46,20 @@ size_t mn_ring_write(struct mn_ring *r, const void *src, size_t n)
 {
   if (n > mn_ring_space(r))
     n = mn_ring_space(r);
-  if (!n || ensure(r) < 0)
+  if (!n || !r->buf)
     return 0;
   copy_in(r, (r->head + r->len) % r->cap, src, n);
   r->len += n;
   return n;
 }
 
-void mn_ring_write_at(struct mn_ring *r, size_t off, const void *src, size_t n)
+bool mn_ring_write_at(struct mn_ring *r, size_t off, const void *src, size_t n)
 {
-  if (!n || off + n > r->cap || ensure(r) < 0)
-    return;
-  copy_in(r, (r->head + off) % r->cap, src, n);
+  if (off + n > r->cap || (n && !r->buf))
+    return false;
+  if (n)
+    copy_in(r, (r->head + off) % r->cap, src, n);
+  return true;
 }
 
 void mn_ring_commit(struct mn_ring *r, size_t n)

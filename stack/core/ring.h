@@ -5,28 +5,38 @@
 #ifndef MN_CORE_RING_H
 #define MN_CORE_RING_H
 
+#include "core/mem.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct mn_ring {
-  uint8_t *buf; /* allocated on first write, freed by mn_ring_free */
+  uint8_t *buf; /* allocated by mn_ring_alloc, freed by mn_ring_free */
   size_t cap;
   size_t head; /* index of the first byte */
   size_t len;  /* contiguous bytes from head */
 };
 
-/* Set the capacity; only while empty.  0 or -ENOMEM. */
+/* Set the capacity; only while empty.  0 or -EBUSY. */
 int mn_ring_init(struct mn_ring *r, size_t cap);
+/* Take the memory for the capacity if the ring has none yet: the owner
+ * calls it when data first arrives, so idle and listening sockets cost
+ * nothing, and learns of a failure before it commits to anything.
+ * 0 or -ENOMEM. */
+int mn_ring_alloc(struct mn_ring *r, struct mn_mem *m);
 void mn_ring_free(struct mn_ring *r);
 static inline size_t mn_ring_space(const struct mn_ring *r)
 {
   return r->cap - r->len;
 }
-/* Append up to n bytes; returns how many fitted. */
+/* Append up to n bytes; returns how many fitted (none without memory:
+ * see mn_ring_alloc). */
 size_t mn_ring_write(struct mn_ring *r, const void *src, size_t n);
 /* Write n bytes at offset off from head without changing len (off + n <=
- * cap): out-of-order data waiting for the gap before it to fill. */
-void mn_ring_write_at(struct mn_ring *r, size_t off, const void *src, size_t n);
+ * cap): out-of-order data waiting for the gap before it to fill.  False
+ * if they do not fit or the ring has no memory. */
+bool mn_ring_write_at(struct mn_ring *r, size_t off, const void *src, size_t n);
 /* Extend len over bytes already written with mn_ring_write_at. */
 void mn_ring_commit(struct mn_ring *r, size_t n);
 /* Copy n bytes starting off bytes after head (off + n <= len). */

@@ -6,7 +6,7 @@
 void mn_timer_heap_init(struct mn_timer_heap *h)
 {
   h->v = NULL;
-  h->n = h->cap = 0;
+  h->n = h->cap = h->reserved = 0;
   h->next_seq = 1;
 }
 
@@ -75,17 +75,42 @@ void mn_timer_cancel(struct mn_timer_heap *h, struct mn_timer *t)
   sift_up(h, h->v[i]->slot - 1);
 }
 
+static int grow(struct mn_timer_heap *h, size_t need)
+{
+  if (need <= h->cap)
+    return 0;
+  size_t cap = h->cap ? h->cap : 64;
+  while (cap < need)
+    cap *= 2;
+  struct mn_timer **v = realloc(h->v, cap * sizeof(*v));
+  if (!v)
+    return -ENOMEM;
+  h->v = v;
+  h->cap = cap;
+  return 0;
+}
+
+int mn_timer_reserve(struct mn_timer_heap *h, size_t k)
+{
+  int rc = grow(h, h->reserved + k);
+  if (rc == 0)
+    h->reserved += k;
+  return rc;
+}
+
+void mn_timer_unreserve(struct mn_timer_heap *h, size_t k)
+{
+  h->reserved -= k < h->reserved ? k : h->reserved;
+}
+
 int mn_timer_arm(struct mn_timer_heap *h, struct mn_timer *t, mynet_time when)
 {
   mn_timer_cancel(h, t);
-  if (h->n == h->cap) {
-    size_t cap = h->cap ? h->cap * 2 : 64;
-    struct mn_timer **v = realloc(h->v, cap * sizeof(*v));
-    if (!v)
-      return -ENOMEM;
-    h->v = v;
-    h->cap = cap;
-  }
+  /* Never allocates when every owner reserved its timers (the stack's
+   * do): then at most `reserved` timers are armed, and they have room. */
+  int rc = grow(h, h->n + 1);
+  if (rc < 0)
+    return rc;
   t->when = when;
   t->seq = h->next_seq++;
   place(h, h->n++, t);

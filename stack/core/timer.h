@@ -24,6 +24,7 @@ struct mn_timer {
 struct mn_timer_heap {
   struct mn_timer **v;
   size_t n, cap;
+  size_t reserved; /* slots promised to owners by mn_timer_reserve */
   uint64_t next_seq;
 };
 
@@ -42,7 +43,14 @@ static inline bool mn_timer_armed(const struct mn_timer *t)
   return t->slot != 0;
 }
 
-/* (Re)arm t to fire at `when`.  Returns -ENOMEM if the heap cannot grow. */
+/* Make room for k more timers so that arming them never allocates: an
+ * owner reserves its timers when it is created (where a failure can be
+ * reported) and then arms them on any path, including packet input,
+ * without a failure to handle.  0 or -ENOMEM. */
+int mn_timer_reserve(struct mn_timer_heap *h, size_t k);
+void mn_timer_unreserve(struct mn_timer_heap *h, size_t k);
+/* (Re)arm t to fire at `when`.  Returns -ENOMEM if the heap cannot grow
+ * (never for reserved timers). */
 int mn_timer_arm(struct mn_timer_heap *h, struct mn_timer *t, mynet_time when);
 void mn_timer_cancel(struct mn_timer_heap *h, struct mn_timer *t);
 mynet_time mn_timer_next(const struct mn_timer_heap *h);

@@ -89,10 +89,19 @@ void mn_ipv4_input(struct mynet_stack *st, struct mn_iface *ifc, struct mn_pbuf 
   }
 }
 
-int mn_ipv4_route_info(struct mynet_stack *st, uint32_t dst, uint32_t *src, uint16_t *mtu)
+int mn_ipv4_in_iface(struct mynet_stack *st, const struct mn_pbuf *p)
+{
+  if (!st->ifaces[p->ifindex].loopback)
+    return p->ifindex;
+  int owner = mn_route_local_owner(st, p->dst);
+  return owner >= 0 ? owner : p->ifindex;
+}
+
+int mn_ipv4_route_info(struct mynet_stack *st, uint32_t dst, const struct mn_route_sel *sel,
+                       uint32_t *src, uint16_t *mtu)
 {
   struct mn_route_result r;
-  int rc = mn_route_lookup(st, dst, &r);
+  int rc = mn_route_lookup(st, dst, sel, &r);
   if (rc < 0)
     return rc;
   if (src)
@@ -106,7 +115,7 @@ int mn_ipv4_output(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ip
 {
   st->ctr.ip_out_requests++;
   struct mn_route_result r;
-  if (mn_route_lookup(st, tx->dst, &r) < 0) {
+  if (mn_route_lookup(st, tx->dst, tx->sel, &r) < 0) {
     st->ctr.ip_out_no_routes++;
     mn_pbuf_free(p);
     return -ENETUNREACH;

@@ -4,6 +4,7 @@
 #ifndef MN_NET_ROUTE_H
 #define MN_NET_ROUTE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct mynet_stack;
@@ -22,6 +23,14 @@ struct mn_route_table {
   int n;
 };
 
+/* What a socket asks of its routes: SO_BINDTODEVICE and SO_DONTROUTE
+ * (or MSG_DONTROUTE).  A NULL selector means no restriction. */
+struct mn_route_sel {
+  int oif;     /* the only interface to use, or MN_ROUTE_ANY_IF */
+  bool onlink; /* only destinations on a connected subnet, never a gateway */
+};
+#define MN_ROUTE_ANY_IF (-1)
+
 struct mn_route_result {
   int ifindex;
   uint32_t next_hop; /* the destination itself when on link */
@@ -33,7 +42,12 @@ struct mn_route_result {
 int mn_route_add(struct mynet_stack *st, uint32_t net, uint8_t prefix, uint32_t via);
 int mn_route_add_connected(struct mynet_stack *st, uint32_t net, uint8_t prefix, int ifindex);
 /* Local addresses and 127/8 route to loopback.  -ENETUNREACH if no
- * route matches. */
-int mn_route_lookup(struct mynet_stack *st, uint32_t dst, struct mn_route_result *out);
+ * route matches, or none that sel (NULL: any) allows. */
+int mn_route_lookup(struct mynet_stack *st, uint32_t dst, const struct mn_route_sel *sel,
+                    struct mn_route_result *out);
+/* The interface a local address belongs to: the loopback for 127/8, the
+ * interface that has it otherwise (even though our own traffic to it
+ * travels through the loopback device, as on Linux); -1 if not ours. */
+int mn_route_local_owner(struct mynet_stack *st, uint32_t addr);
 
 #endif

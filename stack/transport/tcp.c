@@ -8,10 +8,12 @@
 #include "stack_impl.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 const char *mn_tcp_state_name(enum mn_tcp_state s)
 {
@@ -99,18 +101,24 @@ struct mn_tcp_sock *mn_tcp_lookup(struct mynet_stack *st, uint32_t laddr, uint16
   return NULL;
 }
 
-struct mn_tcp_sock *mn_tcp_lookup_listener(struct mynet_stack *st, uint32_t laddr, uint16_t lport)
+struct mn_tcp_sock *mn_tcp_lookup_listener(struct mynet_stack *st, uint32_t laddr, uint16_t lport,
+                                           int in_if)
 {
-  struct mn_tcp_sock *wild = NULL;
+  /* The most specific wins, as Linux scores them: an exact address over
+   * the wildcard, then one bound to the interface over one that is not. */
+  struct mn_tcp_sock *best = NULL;
+  int best_score = -1;
   for (struct mn_tcp_sock *tp = st->tcp->listeners; tp; tp = tp->hnext) {
-    if (tp->sk.lport != lport)
+    if (tp->sk.lport != lport || (tp->sk.laddr && tp->sk.laddr != laddr) ||
+        !mn_sock_if_ok(&tp->sk, in_if))
       continue;
-    if (tp->sk.laddr == laddr)
-      return tp;
-    if (tp->sk.laddr == 0 && !wild)
-      wild = tp;
+    int score = (tp->sk.laddr ? 2 : 0) + (tp->sk.route.oif != MN_ROUTE_ANY_IF ? 1 : 0);
+    if (score > best_score) {
+      best = tp;
+      best_score = score;
+    }
   }
-  return wild;
+  return best;
 }
 
 /* ---- sequence numbers and ports ---- */
@@ -190,7 +198,7 @@ static bool port_conflict(struct mynet_stack *st, const struct mn_tcp_sock *self
     const struct mn_tcp_sock *o = (const struct mn_tcp_sock *)s;
     if (o->state == MN_TCPS_CLOSED && !o->hashed && !s->user_closed && !o->sk.lport)
       continue;
-    if (!overlaps(s->laddr, addr))
+    if (!overlaps(s->laddr, addr) || mn_sock_if_apart(s, &self->sk))
       continue;
     if (self->sk.reuseport && s->reuseport)
       continue;
@@ -239,17 +247,69 @@ static uint16_t connect_port(struct mynet_stack *st, struct mn_tcp_sock *tp, uin
 
 /* ---- connection set-up helpers ---- */
 
+/* A buffer the application shrank is already the limit while the ring
+ * waits to be resized (mn_tcp_apply_buffer_sizes). */
+static size_t rcv_size(const struct mn_tcp_sock *tp)
+{
+  return MN_MIN(tp->rcv.cap, (size_t)tp->sk.rcvbuf);
+}
+
+static size_t snd_space(const struct mn_tcp_sock *tp)
+{
+  size_t size = MN_MIN(tp->snd.cap, (size_t)tp->sk.sndbuf);
+  return size > tp->snd.len ? size - tp->snd.len : 0;
+}
+
+uint32_t mn_tcp_window_max(const struct mn_tcp_sock *tp)
+{
+  uint64_t max = (uint64_t)65535 << tp->rcv_wscale;
+  /* TCP_WINDOW_CLAMP bounds the window offered, whatever the buffer. */
+  if (tp->window_clamp && tp->window_clamp < max)
+    max = tp->window_clamp;
+  return (uint32_t)MN_MIN(rcv_size(tp), max);
+}
+
 uint32_t mn_tcp_rcv_window(const struct mn_tcp_sock *tp)
 {
-  size_t space = tp->rcv.cap - tp->rcv.len;
-  uint32_t max = (uint32_t)65535 << tp->rcv_wscale;
+  size_t space = rcv_size(tp) > tp->rcv.len ? rcv_size(tp) - tp->rcv.len : 0;
+  uint32_t max = mn_tcp_window_max(tp);
   return space > max ? max : (uint32_t)space;
+}
+
+void mn_tcp_apply_buffer_sizes(struct mn_tcp_sock *tp)
+{
+  /* Linux applies a new size at once; a ring cannot be resized while it
+   * holds data, so the change waits until it is empty, a smaller size
+   * limiting writes and windows meanwhile. */
+  if (tp->snd.cap != (size_t)tp->sk.sndbuf && tp->snd.len == 0)
+    mn_ring_init(&tp->snd, (size_t)tp->sk.sndbuf);
+  uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+  if (tp->rcv.cap != (size_t)tp->sk.rcvbuf && tp->rcv.len == 0 && !tp->ofo.n &&
+      (size_t)tp->sk.rcvbuf >= offered)
+    mn_ring_init(&tp->rcv, (size_t)tp->sk.rcvbuf);
+}
+
+bool mn_tcp_orphan_fin_wait_2(struct mn_tcp_sock *tp)
+{
+  if (tp->linger2 < 0) {
+    /* A negative TCP_LINGER2: reset instead of waiting, as Linux does. */
+    mn_tcp_send_rst(tp);
+    mn_tcp_close_final(tp);
+    return false;
+  }
+  /* Linux's tcp_fin_time(): TCP_LINGER2, or net.ipv4.tcp_fin_timeout,
+   * but never less than three and a half retransmission timeouts. */
+  mynet_time t = tp->linger2 ? tp->linger2 : MN_TCP_FIN_TIMEOUT;
+  mynet_time floor = 3 * mn_tcp_rto_now(tp) + mn_tcp_rto_now(tp) / 2;
+  mn_tcp_arm_keep(tp, t > floor ? t : floor);
+  return true;
 }
 
 void mn_tcp_setup_mss(struct mn_tcp_sock *tp)
 {
   uint16_t mtu = 1500;
-  mn_ipv4_route_info(tp->sk.st, tp->sk.raddr, NULL, &mtu);
+  mn_ipv4_route_info(tp->sk.st, tp->sk.raddr, &tp->sk.route, NULL, &mtu);
+  tp->pmtu = mtu;
   uint16_t mss = (uint16_t)(mtu - MN_IPV4_HDR_LEN - MN_TCP_HDR_LEN);
   if (tp->user_mss_set && tp->user_mss < mss)
     mss = tp->user_mss;
@@ -292,6 +352,10 @@ void mn_tcp_enter_established(struct mn_tcp_sock *tp)
   tp->ssthresh = 0x7fffffff;
   tp->cc->init(tp);
   tp->last_rcv = tp->sk.st->now;
+  /* As Linux at the end of a handshake: the SYN (or SYN-ACK) was
+   * delivered, and every "time since" starts now. */
+  tp->stats.delivered++;
+  tp->stats.last_data_sent = tp->stats.last_data_recv = tp->stats.last_ack_recv = tp->last_rcv;
   if (tp->sk.keepalive)
     mn_tcp_arm_keepalive(tp);
   else
@@ -358,13 +422,7 @@ struct mn_tcp_sock *mn_tcp_new_child(struct mn_tcp_sock *l)
     return NULL;
   struct mn_tcp_sock *tp = tcp_of(s);
   /* Options set on the listener are inherited, as on the kernel. */
-  s->rcvbuf = l->sk.rcvbuf;
-  s->sndbuf = l->sk.sndbuf;
-  s->keepalive = l->sk.keepalive;
-  s->tos = l->sk.tos;
-  s->ttl = l->sk.ttl;
-  s->linger_on = l->sk.linger_on;
-  s->linger_sec = l->sk.linger_sec;
+  mn_sock_inherit(s, &l->sk);
   tp->nodelay = l->nodelay;
   tp->keepidle = l->keepidle;
   tp->keepintvl = l->keepintvl;
@@ -372,6 +430,10 @@ struct mn_tcp_sock *mn_tcp_new_child(struct mn_tcp_sock *l)
   tp->user_timeout = l->user_timeout;
   tp->user_mss_set = l->user_mss_set;
   tp->user_mss = l->user_mss;
+  tp->syn_retries = l->syn_retries;
+  tp->linger2 = l->linger2;
+  tp->window_clamp = l->window_clamp;
+  tp->notsent_lowat = l->notsent_lowat;
   tp->cc = l->cc;
   tp->listener = l;
   tp->proto_ref = true;
@@ -412,6 +474,7 @@ static void reset_connection(struct mn_tcp_sock *tp)
   tp->snd_wnd = tp->max_sndwnd = 0;
   tp->rcv_adv = 0;
   tp->ts_recent = 0;
+  memset(&tp->stats, 0, sizeof(tp->stats));
 }
 
 /* ---- socket operations ---- */
@@ -454,7 +517,7 @@ static int tcp_listen(struct mynet_sock *s, int backlog)
   }
   for (struct mn_tcp_sock *o = s->st->tcp->listeners; o; o = o->hnext)
     if (o->sk.lport == s->lport && overlaps(o->sk.laddr, s->laddr) &&
-        !(o->sk.reuseport && s->reuseport))
+        !mn_sock_if_apart(&o->sk, s) && !(o->sk.reuseport && s->reuseport))
       return -EADDRINUSE;
   mn_tcp_set_state(tp, MN_TCPS_LISTEN);
   mn_tcp_hash(tp);
@@ -522,7 +585,7 @@ static int tcp_connect(struct mynet_sock *s, const struct sockaddr *addr, sockle
   if (mn_ipv4_is_broadcast(st, dst) || (dst >> 28) == 0xe)
     return -ENETUNREACH;
   uint32_t src;
-  int rc = mn_ipv4_route_info(st, dst, &src, NULL);
+  int rc = mn_ipv4_route_info(st, dst, &s->route, &src, NULL);
   if (rc < 0)
     return rc;
   if (!s->laddr)
@@ -580,16 +643,28 @@ static ssize_t tcp_sendmsg(struct mynet_sock *s, const struct iovec *iov, int io
   size_t len = mn_iov_len(iov, iovcnt);
   if (len == 0)
     return 0;
-  size_t space = mn_ring_space(&tp->snd);
+  size_t space = snd_space(tp);
+  if (tp->notsent_lowat) {
+    /* TCP_NOTSENT_LOWAT: Linux takes data while less than the mark is
+     * unsent, a segment at a time, so it may pass the mark by less than
+     * one segment. */
+    uint32_t unsent = mn_tcp_unsent_bytes(tp);
+    if (unsent >= tp->notsent_lowat)
+      return -EAGAIN;
+    size_t segs = (tp->notsent_lowat - unsent + tp->mss - 1) / tp->mss;
+    space = MN_MIN(space, segs * tp->mss);
+  }
   if (space == 0)
     return -EAGAIN;
+  /* The send ring takes its memory with the first write; without it
+   * nothing is accepted. */
+  if (mn_ring_alloc(&tp->snd, &s->st->mem) < 0)
+    return -ENOMEM;
   size_t n = len < space ? len : space;
   size_t done = 0;
   for (int i = 0; i < iovcnt && done < n; i++) {
     size_t take = iov[i].iov_len < n - done ? iov[i].iov_len : n - done;
-    if (mn_ring_write(&tp->snd, iov[i].iov_base, take) != take)
-      return done ? (ssize_t)done : -ENOMEM;
-    done += take;
+    done += mn_ring_write(&tp->snd, iov[i].iov_base, take);
   }
   bool was_cork = tp->cork;
   if (flags & MSG_MORE)
@@ -637,6 +712,7 @@ static ssize_t tcp_recvmsg(struct mynet_sock *s, const struct iovec *iov, int io
     }
     if (!(flags & MSG_PEEK)) {
       mn_ring_discard(&tp->rcv, n);
+      mn_tcp_apply_buffer_sizes(tp);
       window_update(tp);
       mn_sock_wake(s);
     }
@@ -742,8 +818,8 @@ static void tcp_close(struct mynet_sock *s)
     else if (tp->state == MN_TCPS_CLOSE_WAIT)
       mn_tcp_set_state(tp, MN_TCPS_LAST_ACK);
   }
-  if (tp->state == MN_TCPS_FIN_WAIT_2)
-    mn_tcp_arm_keep(tp, MN_TCP_FIN_TIMEOUT);
+  if (tp->state == MN_TCPS_FIN_WAIT_2 && !mn_tcp_orphan_fin_wait_2(tp))
+    return;
   mn_tcp_output(tp);
 }
 
@@ -756,6 +832,7 @@ static void tcp_destroy(struct mynet_sock *s)
   if (tp->state == MN_TCPS_TIME_WAIT)
     s->st->tcp->time_wait_count--;
   mn_tcp_reset_timers(tp);
+  mn_timer_unreserve(&s->st->timers, MN_TCP_TIMERS);
   mn_ring_free(&tp->snd);
   mn_ring_free(&tp->rcv);
   free(tp);
@@ -776,10 +853,8 @@ static unsigned tcp_events(const struct mynet_sock *s)
   if (tp->state != MN_TCPS_SYN_SENT && tp->state != MN_TCPS_SYN_RECEIVED) {
     if (tp->rcv.len >= (size_t)(s->rcvlowat > 0 ? s->rcvlowat : 1))
       ev |= POLLIN | POLLRDNORM;
-    /* Writable when a third of the buffer is free, as sk_stream_wspace
-     * >= sk_stream_min_wspace; after SHUT_WR a write fails at once, which
-     * also counts as writable. */
-    if (tp->snd_shut || closed || mn_ring_space(&tp->snd) >= tp->snd.cap / 3 || tp->snd.cap == 0)
+    /* After SHUT_WR a write fails at once, which also counts as writable. */
+    if (tp->snd_shut || closed || mn_tcp_writable(tp))
       ev |= POLLOUT | POLLWRNORM;
   }
   if (s->so_error)
@@ -787,161 +862,45 @@ static unsigned tcp_events(const struct mynet_sock *s)
   return ev;
 }
 
-static int tcp_pending(const struct mynet_sock *s)
+/* Linux's tcp_ioctl(). */
+bool mn_tcp_writable(const struct mn_tcp_sock *tp)
 {
-  const struct mn_tcp_sock *tp = (const struct mn_tcp_sock *)s;
+  /* A third of the buffer free, as sk_stream_wspace >= sk_stream_min_wspace,
+   * and, with TCP_NOTSENT_LOWAT, less than half the mark unsent (Linux's
+   * tcp_stream_memory_free() as poll applies it). */
+  if (tp->snd.cap && snd_space(tp) < MN_MIN(tp->snd.cap, (size_t)tp->sk.sndbuf) / 3)
+    return false;
+  return !tp->notsent_lowat || 2 * (uint64_t)mn_tcp_unsent_bytes(tp) < tp->notsent_lowat;
+}
+
+static int tcp_ioctl(struct mynet_sock *s, unsigned long req, int *out)
+{
+  struct mn_tcp_sock *tp = tcp_of(s);
+  bool handshake = tp->state == MN_TCPS_SYN_SENT || tp->state == MN_TCPS_SYN_RECEIVED;
+  switch (req) {
+  case SIOCATMARK:
+    *out = 0; /* no urgent data is ever stored (RFC 6093) */
+    return 0;
+  case SIOCINQ:
+  case SIOCOUTQ:
+  case SIOCOUTQNSD:
+    break;
+  default:
+    return -ENOTTY;
+  }
   if (tp->state == MN_TCPS_LISTEN)
     return -EINVAL;
-  return (int)tp->rcv.len;
-}
-
-static int tcp_setsockopt(struct mynet_sock *s, int level, int name, const void *val, socklen_t len)
-{
-  struct mn_tcp_sock *tp = tcp_of(s);
-  int v = 0;
-  if (level == SOL_SOCKET) {
-    switch (name) {
-    case SO_KEEPALIVE:
-      if (MN_TCPS_HAVE_ESTABLISHED(tp->state) && tp->state != MN_TCPS_TIME_WAIT) {
-        if (s->keepalive)
-          mn_tcp_arm_keepalive(tp);
-        else
-          mn_timer_cancel(&s->st->timers, &tp->t_keep);
-      }
-      return 0;
-    case SO_RCVBUF:
-    case SO_RCVBUFFORCE:
-      if (tp->rcv.len == 0 && tp->state <= MN_TCPS_LISTEN)
-        mn_ring_init(&tp->rcv, (size_t)s->rcvbuf);
-      return 0;
-    case SO_SNDBUF:
-    case SO_SNDBUFFORCE:
-      if (tp->snd.len == 0 && tp->state <= MN_TCPS_LISTEN)
-        mn_ring_init(&tp->snd, (size_t)s->sndbuf);
-      return 0;
-    default:
-      return 0;
-    }
-  }
-  if (level != IPPROTO_TCP)
-    return -ENOPROTOOPT;
-  if (name == TCP_CONGESTION) {
-    char cc[16] = {0};
-    if (!val)
-      return -EFAULT;
-    memcpy(cc, val, len < sizeof(cc) - 1 ? len : sizeof(cc) - 1);
-    const struct mn_tcp_cc_ops *ops = mn_tcp_cc_find(cc);
-    if (!ops)
-      return -ENOENT;
-    tp->cc = ops;
-    if (MN_TCPS_HAVE_ESTABLISHED(tp->state))
-      ops->init(tp);
+  if (handshake) {
+    *out = 0;
     return 0;
   }
-  int rc = mn_sockopt_get_int(val, len, &v);
-  if (rc < 0)
-    return rc;
-  switch (name) {
-  case TCP_NODELAY:
-    tp->nodelay = v != 0;
-    if (tp->nodelay)
-      mn_tcp_output(tp);
-    return 0;
-  case TCP_CORK:
-    tp->cork = v != 0;
-    if (!tp->cork)
-      mn_tcp_output(tp);
-    return 0;
-  case TCP_KEEPIDLE:
-  case TCP_KEEPINTVL:
-    if (v < 1 || v > 32767)
-      return -EINVAL;
-    if (name == TCP_KEEPIDLE)
-      tp->keepidle = MYNET_SEC(v);
-    else
-      tp->keepintvl = MYNET_SEC(v);
-    if (s->keepalive && MN_TCPS_HAVE_ESTABLISHED(tp->state) && tp->state != MN_TCPS_TIME_WAIT)
-      mn_tcp_arm_keepalive(tp);
-    return 0;
-  case TCP_KEEPCNT:
-    if (v < 1 || v > 127)
-      return -EINVAL;
-    tp->keepcnt = v;
-    return 0;
-  case TCP_USER_TIMEOUT:
-    if (v < 0)
-      return -EINVAL;
-    tp->user_timeout = MYNET_MS(v);
-    return 0;
-  case TCP_MAXSEG:
-    if (v && (v < 88 || v > 32767))
-      return -EINVAL;
-    tp->user_mss_set = v != 0;
-    tp->user_mss = (uint16_t)v;
-    return 0;
-  case TCP_QUICKACK:
-    /* Unlike Linux's, quick-ACK mode lasts until it is switched off. */
-    tp->quickack = v != 0;
-    tp->pingpong = v == 0;
-    if (v && tp->unacked_segs) {
-      tp->ack_now = true;
-      mn_tcp_output(tp);
-    }
-    return 0;
-  case TCP_DEFER_ACCEPT:
-  case TCP_SYNCNT:
-  case TCP_LINGER2:
-  case TCP_WINDOW_CLAMP:
-  case TCP_FASTOPEN:
-  case TCP_FASTOPEN_CONNECT:
-  case TCP_NOTSENT_LOWAT:
-    /* Accepted for compatibility; these tunings have no effect yet. */
-    return 0;
-  default:
-    return -ENOPROTOOPT;
-  }
-}
-
-static int tcp_getsockopt(struct mynet_sock *s, int level, int name, void *val, socklen_t *len)
-{
-  struct mn_tcp_sock *tp = tcp_of(s);
-  if (level == SOL_SOCKET && name == SO_ACCEPTCONN)
-    return mn_sockopt_put_int(val, len, tp->state == MN_TCPS_LISTEN);
-  if (level != IPPROTO_TCP)
-    return -ENOPROTOOPT;
-  switch (name) {
-  case TCP_NODELAY:
-    return mn_sockopt_put_int(val, len, tp->nodelay);
-  case TCP_CORK:
-    return mn_sockopt_put_int(val, len, tp->cork);
-  case TCP_KEEPIDLE:
-    return mn_sockopt_put_int(val, len, (int)(tp->keepidle / MYNET_SEC(1)));
-  case TCP_KEEPINTVL:
-    return mn_sockopt_put_int(val, len, (int)(tp->keepintvl / MYNET_SEC(1)));
-  case TCP_KEEPCNT:
-    return mn_sockopt_put_int(val, len, tp->keepcnt);
-  case TCP_USER_TIMEOUT:
-    return mn_sockopt_put_int(val, len, (int)(tp->user_timeout / 1000));
-  case TCP_MAXSEG:
-    return mn_sockopt_put_int(val, len,
-                              MN_TCPS_HAVE_ESTABLISHED(tp->state) ? tp->mss
-                              : tp->user_mss_set                  ? tp->user_mss
-                                                                  : MN_TCP_DEFAULT_MSS);
-  case TCP_QUICKACK:
-    return mn_sockopt_put_int(val, len, !tp->pingpong);
-  case TCP_CONGESTION: {
-    if (!val)
-      return -EFAULT;
-    size_t n = strlen(tp->cc->name) + 1;
-    if (*len < n)
-      n = *len;
-    memcpy(val, tp->cc->name, n);
-    *len = (socklen_t)n;
-    return 0;
-  }
-  default:
-    return -ENOPROTOOPT;
-  }
+  if (req == SIOCINQ)
+    *out = (int)tp->rcv.len;
+  else if (req == SIOCOUTQ)
+    *out = (int)mn_tcp_unacked_bytes(tp);
+  else
+    *out = (int)mn_tcp_unsent_bytes(tp);
+  return 0;
 }
 
 static const struct mn_sock_ops tcp_ops = {
@@ -952,19 +911,24 @@ static const struct mn_sock_ops tcp_ops = {
     .sendmsg = tcp_sendmsg,
     .recvmsg = tcp_recvmsg,
     .shutdown = tcp_shutdown,
-    .setsockopt = tcp_setsockopt,
-    .getsockopt = tcp_getsockopt,
+    .setsockopt = mn_tcp_setsockopt,
+    .getsockopt = mn_tcp_getsockopt,
     .events = tcp_events,
-    .pending = tcp_pending,
+    .ioctl = tcp_ioctl,
     .close = tcp_close,
     .destroy = tcp_destroy,
 };
 
 int mn_tcp_socket(struct mynet_stack *st, struct mynet_sock **out)
 {
-  struct mn_tcp_sock *tp = calloc(1, sizeof(*tp));
+  struct mn_tcp_sock *tp = mn_mem_zalloc(&st->mem, sizeof(*tp));
   if (!tp)
     return -ENOMEM;
+  /* Its three timers are armed on input paths that cannot fail. */
+  if (mn_timer_reserve(&st->timers, MN_TCP_TIMERS) < 0) {
+    free(tp);
+    return -ENOMEM;
+  }
   mn_sock_init(&tp->sk, st, &tcp_ops, SOCK_STREAM, IPPROTO_TCP);
   tp->sk.rcvbuf = MN_TCP_RCVBUF_DEFAULT;
   tp->sk.sndbuf = MN_TCP_SNDBUF_DEFAULT;

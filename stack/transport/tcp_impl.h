@@ -38,6 +38,7 @@
 #define MN_TCP_MAX_TIME_WAIT 4096
 #define MN_TCP_CHALLENGE_ACK_PER_SEC 1000 /* RFC 5961 10 */
 #define MN_TCP_DUPTHRESH 3
+#define MN_TCP_TIMERS 3 /* t_rexmt, t_delack, t_keep */
 /* Full segments one batched ACK may cover.  Fewer ACKs cost fewer system
  * calls, but each lost ACK then leaves the sender without news of more
  * data: a small window (after losses) needs an ACK every second segment.
@@ -55,6 +56,34 @@
 /* What connect() remembers beside the TCP state, as the kernel's socket
  * state does: it decides between EINPROGRESS, EALREADY, 0 and EISCONN. */
 enum mn_tcp_connect_state { MN_SS_UNCONNECTED, MN_SS_CONNECTING, MN_SS_CONNECTED };
+
+/* What one connection did, for TCP_INFO (tcp_info.c): counted where it
+ * happens, in RFC 4898's terms where Linux uses them.  Zeroed when a
+ * socket connects again, as Linux's tcp_disconnect() does. */
+struct mn_tcp_stats {
+  uint64_t bytes_acked;                 /* sequence space the peer acknowledged (our FIN too) */
+  uint64_t bytes_received;              /* sequence space received in order (the peer's FIN too) */
+  uint64_t bytes_sent;                  /* payload sent, retransmissions included */
+  uint64_t bytes_retrans;               /* payload retransmitted */
+  uint32_t segs_out, segs_in;           /* every segment, pure ACKs included */
+  uint32_t data_segs_out, data_segs_in; /* segments carrying payload */
+  uint32_t total_retrans;               /* segments retransmitted (SYNs too) */
+  uint32_t delivered;                   /* segments the peer got: acknowledged or SACKed */
+  uint32_t dsack_dups;                  /* segments a D-SACK reported received twice */
+  uint32_t reord_seen;                  /* holes filled without a retransmission */
+  uint32_t rcv_ooopack;                 /* segments received out of order and kept */
+  uint32_t total_rto, total_rto_recoveries;
+  mynet_time rto_time;  /* time spent retransmitting after timeouts, finished episodes */
+  mynet_time rto_start; /* when the current episode began (rexmt_count > 0) */
+  mynet_time last_data_sent, last_data_recv, last_ack_recv;
+  mynet_time min_rtt, min_rtt_at; /* the smallest RTT sample of the last 5 minutes */
+  /* Delivery rate: bytes delivered since rate_start while an interval
+   * runs, and the last complete sample in bytes per second. */
+  bool rate_running;
+  uint64_t rate_bytes;
+  mynet_time rate_start;
+  uint64_t delivery_rate;
+};
 
 struct mn_tcp_sock {
   struct mynet_sock sk;
@@ -137,11 +166,11 @@ struct mn_tcp_sock {
   uint64_t batch_epoch; /* the receive batch batch_rcvd counts in */
   uint32_t batch_rcvd;  /* on the stack's list of ACKs sent after the batch */
   struct mn_tcp_sock *ack_next;
-  bool quickack;    /* TCP_QUICKACK 1: acknowledge every segment at once */
+  uint8_t quick;    /* ACKs still to send at once (TCP_QUICKACK's quick-ACK mode) */
   bool pingpong;    /* TCP_QUICKACK 0 was asked for (what getsockopt reports) */
   uint16_t rcv_mss; /* largest segment the peer sent: what "full-sized" means */
 
-  /* Timers. */
+  /* Timers (MN_TCP_TIMERS of them). */
   struct mn_timer t_rexmt; /* retransmission, or persist when the window is zero */
   bool persist;            /* t_rexmt is the persist timer */
   int rexmt_count;
@@ -150,15 +179,24 @@ struct mn_tcp_sock {
   struct mn_timer t_keep; /* keepalive, connection establishment, FIN_WAIT_2, TIME_WAIT */
   int keep_probes;
 
-  /* Options. */
+  /* Options (tcp_sockopt.c). */
   bool nodelay, cork, keepalive_on;
   mynet_time keepidle, keepintvl;
   int keepcnt;
   mynet_time user_timeout;
   int soft_error;
-  int syn_retries;
+  int syn_retries; /* TCP_SYNCNT; 0: Linux's defaults */
   bool user_mss_set;
   uint16_t user_mss;
+  mynet_time linger2;     /* TCP_LINGER2: orphaned FIN_WAIT_2; 0: default, < 0: none */
+  uint8_t defer_accept;   /* TCP_DEFER_ACCEPT, in SYN-ACK timeouts as Linux keeps it */
+  bool defer_acked;       /* a child whose bare ACK was held back by defer_accept */
+  uint32_t window_clamp;  /* TCP_WINDOW_CLAMP; 0: none */
+  int fastopen_qlen;      /* TCP_FASTOPEN (kept; Fast Open itself is not done) */
+  uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT; 0: no limit */
+
+  uint16_t pmtu; /* the route's MTU when the connection was set up */
+  struct mn_tcp_stats stats;
 };
 
 struct mn_tcp_table {
@@ -190,7 +228,9 @@ void mn_tcp_hash(struct mn_tcp_sock *tp);
 void mn_tcp_unhash(struct mn_tcp_sock *tp);
 struct mn_tcp_sock *mn_tcp_lookup(struct mynet_stack *st, uint32_t laddr, uint16_t lport,
                                   uint32_t raddr, uint16_t rport);
-struct mn_tcp_sock *mn_tcp_lookup_listener(struct mynet_stack *st, uint32_t laddr, uint16_t lport);
+/* The listener for a SYN that arrived on interface in_if. */
+struct mn_tcp_sock *mn_tcp_lookup_listener(struct mynet_stack *st, uint32_t laddr, uint16_t lport,
+                                           int in_if);
 struct mn_tcp_sock *mn_tcp_new_child(struct mn_tcp_sock *listener);
 uint32_t mn_tcp_isn(struct mynet_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
                     uint16_t rport);
@@ -203,6 +243,16 @@ void mn_tcp_drop(struct mn_tcp_sock *tp, int err);
 void mn_tcp_enter_established(struct mn_tcp_sock *tp);
 void mn_tcp_setup_mss(struct mn_tcp_sock *tp);
 uint32_t mn_tcp_rcv_window(const struct mn_tcp_sock *tp);
+/* The largest window we would ever offer: buffer, clamp and scaling. */
+uint32_t mn_tcp_window_max(const struct mn_tcp_sock *tp);
+/* SO_RCVBUF and SO_SNDBUF: a ring is resized once it is empty (and the
+ * receive ring never below the window already offered). */
+void mn_tcp_apply_buffer_sizes(struct mn_tcp_sock *tp);
+/* The application has closed tp and its FIN was acknowledged: wait in
+ * FIN_WAIT_2 as TCP_LINGER2 says.  Returns false if tp was closed. */
+bool mn_tcp_orphan_fin_wait_2(struct mn_tcp_sock *tp);
+/* SO_SNDBUF or TCP_NOTSENT_LOWAT: room for more data (POLLOUT). */
+bool mn_tcp_writable(const struct mn_tcp_sock *tp);
 void mn_tcp_reset_timers(struct mn_tcp_sock *tp);
 
 /* tcp_output.c */
@@ -223,8 +273,25 @@ uint32_t mn_tcp_ts_now(const struct mn_tcp_sock *tp);
 void mn_tcp_retransmit_lost(struct mn_tcp_sock *tp);
 /* Is there data, or our FIN, not sent yet? */
 bool mn_tcp_unsent(const struct mn_tcp_sock *tp);
+/* Sequence space queued and not yet acknowledged, and the part of it not
+ * yet sent: data plus our FIN once queued, as Linux's write_seq counts
+ * (SIOCOUTQ, SIOCOUTQNSD, tcpi_notsent_bytes). */
+uint32_t mn_tcp_unacked_bytes(const struct mn_tcp_sock *tp);
+uint32_t mn_tcp_unsent_bytes(const struct mn_tcp_sock *tp);
+/* RFC 6675's view of the outstanding data: bytes in holes judged lost,
+ * and bytes retransmitted that are still in flight. */
+void mn_tcp_scoreboard(const struct mn_tcp_sock *tp, uint32_t *lost, uint32_t *retrans);
 /* The persist timer fired: send what the window allows, or probe it. */
 void mn_tcp_send_probe(struct mn_tcp_sock *tp);
+
+/* tcp_sockopt.c */
+int mn_tcp_setsockopt(struct mynet_sock *s, int level, int name, const void *val, socklen_t len);
+int mn_tcp_getsockopt(struct mynet_sock *s, int level, int name, void *val, socklen_t *len);
+
+/* tcp_info.c */
+/* getsockopt(TCP_INFO): Linux's struct tcp_info, min(*len, its size)
+ * bytes, *len set to what was copied. */
+int mn_tcp_get_info(const struct mn_tcp_sock *tp, void *val, socklen_t *len);
 
 /* tcp_timer.c */
 void mn_tcp_timers_init(struct mn_tcp_sock *tp);
@@ -235,6 +302,10 @@ void mn_tcp_arm_delack(struct mn_tcp_sock *tp);
 void mn_tcp_arm_keepalive(struct mn_tcp_sock *tp);
 void mn_tcp_arm_keep(struct mn_tcp_sock *tp, mynet_time after);
 void mn_tcp_rtt_sample(struct mn_tcp_sock *tp, mynet_time rtt);
+/* The retransmission timeout with the current exponential backoff. */
+mynet_time mn_tcp_rto_now(const struct mn_tcp_sock *tp);
+/* New data was acknowledged: a run of retransmission timeouts is over. */
+void mn_tcp_rto_recovered(struct mn_tcp_sock *tp);
 void mn_tcp_enter_time_wait(struct mn_tcp_sock *tp);
 
 #endif

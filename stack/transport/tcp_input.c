@@ -62,9 +62,16 @@ static void handshake_timers_done(struct mn_tcp_sock *tp)
   if (tp->rexmt_count && !tp->srtt)
     tp->rto = MN_TCP_RTO_FALLBACK;
   tp->backoff = 0;
-  tp->rexmt_count = 0;
+  mn_tcp_rto_recovered(tp);
   tp->first_unacked_at = 0;
   mn_tcp_cancel_rexmt(tp);
+}
+
+/* In-order sequence space received: data, or the peer's FIN. */
+static void rcv_advance(struct mn_tcp_sock *tp, uint32_t n)
+{
+  tp->rcv_nxt += n;
+  tp->stats.bytes_received += n;
 }
 
 /* ---- LISTEN (3.10.7.2) ---- */
@@ -100,6 +107,7 @@ static void listen_input(struct mn_tcp_sock *l, const struct seg *sg)
   tp->sk.rport = th->sport;
   tp->irs = th->seq;
   tp->rcv_nxt = th->seq + 1;
+  tp->stats.segs_in = 1; /* the SYN, as Linux's child counts it */
   take_options_from_syn(tp, sg);
   if (!tp->ws_ok)
     tp->rcv_wscale = 0;
@@ -153,6 +161,7 @@ static void syn_sent_input(struct mn_tcp_sock *tp, const struct seg *sg)
     tp->rcv_wscale = 0;
   tp->last_rcv = st->now;
   if (ack_ok) {
+    tp->stats.bytes_acked += th->ack - tp->snd_una; /* our SYN, as Linux counts it */
     tp->snd_una = th->ack;
     tp->snd_wnd = th->win; /* unscaled in a SYN-ACK (RFC 7323 2.2) */
     tp->max_sndwnd = tp->snd_wnd;
@@ -196,7 +205,7 @@ static bool seq_acceptable(const struct mn_tcp_sock *tp, const struct seg *sg)
 
 static void process_fin(struct mn_tcp_sock *tp)
 {
-  tp->rcv_nxt++;
+  rcv_advance(tp, 1);
   tp->rcv_shut = true;
   tp->fin_rcvd = true;
   tp->ack_now = true;
@@ -226,7 +235,7 @@ static void pull_ofo(struct mn_tcp_sock *tp)
     uint32_t end = tp->ofo.r[0].end;
     if (SEQ_GT(end, tp->rcv_nxt)) {
       mn_ring_commit(&tp->rcv, end - tp->rcv_nxt);
-      tp->rcv_nxt = end;
+      rcv_advance(tp, end - tp->rcv_nxt);
     }
     mn_seqset_trim(&tp->ofo, tp->rcv_nxt);
     /* RFC 5681 4.2: ACK at once when a segment fills a hole. */
@@ -234,8 +243,6 @@ static void pull_ofo(struct mn_tcp_sock *tp)
   }
 }
 
-/* Queue data that lies in the window; returns whether all of it was
- * kept. */
 /* An ACK that is due but not urgent: sent at once, or at the end of the
  * batch of frames being received (mn_tcp_flush_acks). */
 static void defer_ack(struct mn_tcp_sock *tp)
@@ -272,14 +279,26 @@ void mn_tcp_flush_acks(struct mynet_stack *st)
   }
 }
 
+/* Queue data that lies in the window; returns whether all of it was
+ * kept. */
 static bool data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data, uint32_t len)
 {
   struct mynet_stack *st = tp->sk.st;
+  /* The receive ring takes its memory when the first data arrives.  If
+   * it cannot, the segment is dropped as if the network had lost it:
+   * nothing is acknowledged that was not stored, and the sender's
+   * retransmission brings it back once memory returns (Linux drops the
+   * same way under receive memory pressure, counted as TCPRcvQDrop). */
+  if (mn_ring_alloc(&tp->rcv, &st->mem) < 0) {
+    st->ctr.tcp_rcvq_drops++;
+    return false;
+  }
+  tp->stats.last_data_recv = st->now;
   size_t space = tp->rcv.cap - tp->rcv.len;
   if (seq == tp->rcv_nxt) {
     uint32_t n = len < space ? len : (uint32_t)space;
     mn_ring_write(&tp->rcv, data, n);
-    tp->rcv_nxt += n;
+    rcv_advance(tp, n);
     bool had_ofo = tp->ofo.n > 0;
     pull_ofo(tp);
     if (had_ofo)
@@ -302,7 +321,7 @@ static bool data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data
         tp->ack_batch *= 2;
     }
     tp->unacked_segs++;
-    if (tp->quickack)
+    if (tp->quick)
       tp->ack_now = true;
     else if (tp->rcv_nxt - tp->last_ack_sent >= (uint32_t)tp->ack_batch * tp->rcv_mss)
       tp->ack_now = true;
@@ -321,10 +340,12 @@ static bool data_input(struct mn_tcp_sock *tp, uint32_t seq, const uint8_t *data
     return false;
   }
   uint32_t n = len < space - off ? len : (uint32_t)(space - off);
-  bool kept = mn_seqset_add(&tp->ofo, seq, seq + n);
+  /* Written before it is recorded: a range in the set is data we hold. */
+  bool kept = mn_ring_write_at(&tp->rcv, tp->rcv.len + off, data, n) &&
+              mn_seqset_add(&tp->ofo, seq, seq + n);
   if (kept) {
-    mn_ring_write_at(&tp->rcv, tp->rcv.len + off, data, n);
     st->ctr.tcp_ofo_queued++;
+    tp->stats.rcv_ooopack++;
   }
   tp->ack_now = true;
   return kept && n == len;
@@ -441,6 +462,60 @@ static void dsack_undo(struct mn_tcp_sock *tp, const struct mn_tcp_hdr *th)
   tp->dupacks = 0;
 }
 
+static uint32_t segments(const struct mn_tcp_sock *tp, uint32_t bytes)
+{
+  return (bytes + tp->mss - 1) / tp->mss;
+}
+
+/* tcpi_delivered and the delivery rate: what reached the peer, in
+ * segments, and bytes per second over an interval of ACKs no shorter
+ * than the minimum RTT (Linux discards shorter samples too).  An interval
+ * starts with the first ACK after the flight was empty, so idle time is
+ * never counted as slow delivery. */
+static void record_delivery(struct mn_tcp_sock *tp, uint32_t bytes, bool fin)
+{
+  struct mn_tcp_stats *x = &tp->stats;
+  mynet_time now = tp->sk.st->now;
+  x->delivered += segments(tp, bytes) + (fin ? 1 : 0);
+  if (bytes && !x->rate_running) {
+    x->rate_running = true;
+    x->rate_start = now;
+    x->rate_bytes = 0; /* sent before the interval began */
+  } else if (bytes) {
+    x->rate_bytes += bytes;
+    mynet_time span = now - x->rate_start;
+    if (span > 0 && span >= x->min_rtt) {
+      x->delivery_rate = x->rate_bytes * (uint64_t)MYNET_SEC(1) / (uint64_t)span;
+      x->rate_start = now;
+      x->rate_bytes = 0;
+    }
+  }
+}
+
+/* tcpi_reord_seen: the cumulative ACK fills the first hole below SACKed
+ * data, and that hole was never retransmitted: its data was only late. */
+static void count_reordering(struct mn_tcp_sock *tp, uint32_t ack)
+{
+  if (tp->sacked.n && SEQ_GEQ(ack, tp->sacked.r[0].start) && !tp->after_rto &&
+      !mn_seqset_contains(&tp->rexmitted, tp->snd_una))
+    tp->stats.reord_seen++;
+}
+
+/* TCP_DEFER_ACCEPT on the listener: the ACK that completes a handshake
+ * without data is dropped, and the connection stays off the accept queue
+ * until data (or a FIN) comes, or until the SYN-ACK timer has run the
+ * deferral's course and the peer answers the SYN-ACK sent then (Linux's
+ * tcp_check_req() and syn_ack_recalc()). */
+static bool defer_bare_ack(struct mn_tcp_sock *tp, const struct seg *sg)
+{
+  const struct mn_tcp_sock *l = tp->listener;
+  if (!l || !l->defer_accept || sg->seglen || tp->rexmt_count >= l->defer_accept)
+    return false;
+  tp->defer_acked = true;
+  tp->sk.st->ctr.tcp_defer_accept_drops++;
+  return true;
+}
+
 /* Step five: the ACK field.  Returns false if the segment must be
  * dropped (or the connection went away). */
 static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed)
@@ -452,6 +527,8 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
       mn_tcp_send_rst_for(st, sg->ip, th, sg->seglen);
       return false;
     }
+    if (defer_bare_ack(tp, sg))
+      return false;
     tp->snd_wnd = (uint32_t)th->win << tp->snd_wscale;
     tp->max_sndwnd = tp->snd_wnd;
     tp->snd_wl1 = th->seq;
@@ -489,11 +566,13 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
    * (as Linux's tcp_ack() does), so a later timeout reports itself. */
   tp->soft_error = 0;
   tp->probes_out = 0;
+  tp->stats.last_ack_recv = st->now;
   uint32_t new_wnd = (uint32_t)th->win << tp->snd_wscale;
   bool dup = is_dupack(tp, sg, new_wnd);
+  uint32_t sacked_before = mn_seqset_bytes(&tp->sacked);
   /* Record SACK blocks (RFC 2018) that fall inside what is outstanding. */
   if (tp->sack_ok) {
-    uint32_t before = mn_seqset_bytes(&tp->sacked);
+    uint32_t before = sacked_before;
     for (int i = 0; i < th->opt.nsack; i++) {
       uint32_t left = th->opt.sack[i].left, right = th->opt.sack[i].right;
       if (SEQ_GT(left, tp->snd_una) && SEQ_LT(left, right) && SEQ_LEQ(right, tp->snd_max))
@@ -505,9 +584,14 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
         mn_seqset_bytes(&tp->sacked) > before)
       dup = true;
     detect_lost_retransmission(tp);
-    if (is_dsack(th))
+    if (is_dsack(th)) {
+      tp->stats.dsack_dups += segments(tp, th->opt.sack[0].right - th->opt.sack[0].left);
       dsack_undo(tp, th);
+    }
   }
+  /* Data the peer now has that it had not reported before: SACKed, or
+   * acknowledged without having been SACKed (counted below). */
+  uint32_t delivered = mn_seqset_bytes(&tp->sacked) - sacked_before;
   /* Window update (RFC 9293 3.10.7.4, SND.WL1/WL2 rule). */
   if (SEQ_LT(tp->snd_wl1, th->seq) || (tp->snd_wl1 == th->seq && SEQ_LEQ(tp->snd_wl2, th->ack))) {
     bool opened = tp->snd_wnd == 0 && new_wnd > 0;
@@ -536,14 +620,21 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
       fin_acked = true;
       data = (uint32_t)tp->snd.len;
     }
+    /* Linux counts our SYN as acknowledged only on an active open. */
+    tp->stats.bytes_acked += acked - (tp->snd_una == tp->iss ? 1 : 0);
+    delivered +=
+        data - (mn_seqset_bytes(&tp->sacked) - mn_seqset_bytes_above(&tp->sacked, th->ack));
+    record_delivery(tp, delivered, fin_acked && !data);
+    count_reordering(tp, th->ack);
     mn_ring_discard(&tp->snd, data);
+    mn_tcp_apply_buffer_sizes(tp);
     tp->snd_una = th->ack;
     if (SEQ_LT(tp->snd_nxt, tp->snd_una))
       tp->snd_nxt = tp->snd_una;
     if (SEQ_LT(tp->high_rxt, tp->snd_una))
       tp->high_rxt = tp->snd_una;
     mn_seqset_trim(&tp->sacked, tp->snd_una);
-    tp->rexmt_count = 0;
+    mn_tcp_rto_recovered(tp);
     if (tp->after_rto && SEQ_GEQ(th->ack, tp->recover))
       tp->after_rto = false;
     if (tp->in_recovery) {
@@ -578,6 +669,7 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
     if (tp->snd_una == tp->snd_max) {
       mn_tcp_cancel_rexmt(tp);
       tp->first_unacked_at = 0;
+      tp->stats.rate_running = false; /* idle from here: no delivery rate */
     } else {
       mn_tcp_arm_rexmt(tp);
       tp->first_unacked_at = st->now;
@@ -588,8 +680,10 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
       case MN_TCPS_FIN_WAIT_1:
         mn_tcp_set_state(tp, MN_TCPS_FIN_WAIT_2);
         mn_tcp_cancel_rexmt(tp);
-        if (tp->sk.user_closed)
-          mn_tcp_arm_keep(tp, MN_TCP_FIN_TIMEOUT);
+        if (tp->sk.user_closed && !mn_tcp_orphan_fin_wait_2(tp)) {
+          *closed = true;
+          return false;
+        }
         mn_sock_wake(&tp->sk);
         break;
       case MN_TCPS_CLOSING:
@@ -603,25 +697,28 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
         break;
       }
     }
-  } else if (dup) {
-    tp->dupacks++;
-    if (tp->in_recovery) {
-      if (!tp->sack_ok)
-        tp->cwnd += tp->mss; /* RFC 6582 3.2 step 4: inflate */
-    } else if (loss_detected(tp) && SEQ_GEQ(th->ack, tp->recover)) {
-      /* Only for data sent after the last loss episode began (RFC 6582
-       * 3.2 step 1, RFC 6675 5): duplicates of what a timeout already
-       * resent are not a new loss. */
-      enter_recovery(tp);
-    } else if (tp->after_rto && tp->sack_ok && loss_detected(tp)) {
-      /* But SACKs may still show that a segment resent after the timeout
-       * was lost again: resend the holes (as Linux does in its Loss state),
-       * without reducing the window a second time (RFC 6675 5.1). */
-      tp->in_recovery = true;
-      tp->undo_possible = false;
-      tp->high_rxt = tp->snd_una;
-      tp->rxt_fence = tp->snd_max;
-      mn_tcp_retransmit_lost(tp);
+  } else {
+    record_delivery(tp, delivered, false);
+    if (dup) {
+      tp->dupacks++;
+      if (tp->in_recovery) {
+        if (!tp->sack_ok)
+          tp->cwnd += tp->mss; /* RFC 6582 3.2 step 4: inflate */
+      } else if (loss_detected(tp) && SEQ_GEQ(th->ack, tp->recover)) {
+        /* Only for data sent after the last loss episode began (RFC 6582
+         * 3.2 step 1, RFC 6675 5): duplicates of what a timeout already
+         * resent are not a new loss. */
+        enter_recovery(tp);
+      } else if (tp->after_rto && tp->sack_ok && loss_detected(tp)) {
+        /* But SACKs may still show that a segment resent after the timeout
+         * was lost again: resend the holes (as Linux does in its Loss state),
+         * without reducing the window a second time (RFC 6675 5.1). */
+        tp->in_recovery = true;
+        tp->undo_possible = false;
+        tp->high_rxt = tp->snd_una;
+        tp->rxt_fence = tp->snd_max;
+        mn_tcp_retransmit_lost(tp);
+      }
     }
   }
   return true;
@@ -825,7 +922,15 @@ void mn_tcp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ipv
   sg.len = p->len - sg.th.hdr_len;
   sg.seglen = sg.len + ((sg.th.flags & MN_TCP_SYN) ? 1 : 0) + ((sg.th.flags & MN_TCP_FIN) ? 1 : 0);
 
+  int in_if = mn_ipv4_in_iface(st, p);
   struct mn_tcp_sock *tp = mn_tcp_lookup(st, ip->dst, sg.th.dport, ip->src, sg.th.sport);
+  if (tp && !mn_sock_if_ok(&tp->sk, in_if))
+    tp = NULL; /* bound to another interface (SO_BINDTODEVICE) */
+  if (tp) {
+    tp->stats.segs_in++;
+    if (sg.len)
+      tp->stats.data_segs_in++;
+  }
   /* A new SYN may take over a connection in TIME_WAIT if it starts
    * above the old one (RFC 9293 3.6.1, RFC 6191). */
   if (tp && tp->state == MN_TCPS_TIME_WAIT && (sg.th.flags & MN_TCP_SYN) &&
@@ -834,7 +939,7 @@ void mn_tcp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ipv
     tp = NULL;
   }
   if (!tp) {
-    struct mn_tcp_sock *l = mn_tcp_lookup_listener(st, ip->dst, sg.th.dport);
+    struct mn_tcp_sock *l = mn_tcp_lookup_listener(st, ip->dst, sg.th.dport, in_if);
     if (l)
       listen_input(l, &sg);
     else

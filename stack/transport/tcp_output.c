@@ -93,15 +93,25 @@ int mn_tcp_send_segment(struct mn_tcp_sock *tp, uint32_t seq, uint8_t flags, uin
       o->tsval = mn_tcp_ts_now(tp);
       o->tsecr = tp->ts_recent;
     }
-    if (tp->sack_ok && (tp->ofo.n || tp->dsack) && (flags & MN_TCP_ACK)) {
+    if (tp->sack_ok && (tp->ofo.n || tp->dsack) && (flags & MN_TCP_ACK))
       fill_sack_blocks(tp, o);
-      tp->dsack = false;
-    }
   }
+  uint32_t seqlen = len + (syn ? 1 : 0) + ((flags & MN_TCP_FIN) ? 1 : 0);
   size_t hlen = MN_TCP_HDR_LEN + mn_tcp_opts_len(o);
   struct mn_pbuf *p = mn_pbuf_alloc(&st->pool, MN_PBUF_HEADROOM, hlen + len);
-  if (!p)
+  if (!p) {
+    /* No buffer: the segment is lost before it leaves, and recovered
+     * like any lost segment.  Its sequence space still counts as sent,
+     * so the caller's snd_nxt never runs ahead of snd_max. */
+    st->ctr.tcp_out_nobufs++;
+    if (seqlen && SEQ_GT(seq + seqlen, tp->snd_max))
+      tp->snd_max = seq + seqlen;
+    if (seqlen && !tp->first_unacked_at)
+      tp->first_unacked_at = st->now;
     return -ENOBUFS;
+  }
+  if (o->nsack)
+    tp->dsack = false; /* reported once (RFC 2883 4) */
   if (len)
     mn_ring_peek(&tp->snd, seq - tp->snd_una, p->data + hlen, len);
   uint32_t win = mn_tcp_select_window(tp);
@@ -123,15 +133,27 @@ int mn_tcp_send_segment(struct mn_tcp_sock *tp, uint32_t seq, uint8_t flags, uin
   mn_tcp_emit(&h, p->data, len, s->laddr, s->raddr);
 
   if (flags & MN_TCP_ACK) {
+    if (tp->quick && tp->rcv_nxt != tp->last_ack_sent)
+      tp->quick--; /* quick-ACK mode ends after so many ACKs of new data */
     tp->ack_now = false;
     tp->unacked_segs = 0;
     tp->last_ack_sent = tp->rcv_nxt;
     mn_timer_cancel(&st->timers, &tp->t_delack);
   }
   st->ctr.tcp_out_segs++;
-  uint32_t seqlen = len + (syn ? 1 : 0) + ((flags & MN_TCP_FIN) ? 1 : 0);
+  /* A listener's child counts from the handshake on, as Linux's does:
+   * its SYN-ACKs belong to the connection request. */
+  if (!(syn && tp->listener))
+    tp->stats.segs_out++;
+  if (len) {
+    tp->stats.data_segs_out++;
+    tp->stats.bytes_sent += len;
+    tp->stats.last_data_sent = st->now;
+  }
   if (seqlen && SEQ_LT(seq, tp->snd_max)) {
     st->ctr.tcp_retrans_segs++;
+    tp->stats.total_retrans++;
+    tp->stats.bytes_retrans += len;
     if (tp->in_recovery && len) {
       tp->undo_retrans++;
       mn_seqset_add(&tp->rexmitted, seq, seq + len);
@@ -150,7 +172,8 @@ int mn_tcp_send_segment(struct mn_tcp_sock *tp, uint32_t seq, uint8_t flags, uin
     tp->snd_max = seq + seqlen;
   if (seqlen && !tp->first_unacked_at)
     tp->first_unacked_at = st->now;
-  struct mn_ip_tx tx = {.src = s->laddr,
+  struct mn_ip_tx tx = {.sel = &s->route,
+                        .src = s->laddr,
                         .dst = s->raddr,
                         .proto = MN_IPPROTO_TCP,
                         .ttl = s->ttl,
@@ -260,6 +283,38 @@ static uint32_t pipe_bytes(const struct mn_tcp_sock *tp)
   return pipe;
 }
 
+/* Bytes of [from, to) the receiver has not SACKed. */
+static uint32_t unsacked(const struct mn_tcp_sock *tp, uint32_t from, uint32_t to)
+{
+  if (!SEQ_LT(from, to))
+    return 0;
+  uint32_t sacked =
+      mn_seqset_bytes_above(&tp->sacked, from) - mn_seqset_bytes_above(&tp->sacked, to);
+  return to - from - sacked;
+}
+
+void mn_tcp_scoreboard(const struct mn_tcp_sock *tp, uint32_t *lost, uint32_t *retrans)
+{
+  *lost = *retrans = 0;
+  if (tp->after_rto) {
+    /* Linux's Loss state: what was outstanding at the timeout and not
+     * SACKed is lost; what has gone out again since is retransmitted. */
+    *lost = unsacked(tp, tp->snd_una, tp->recover);
+    uint32_t resent = SEQ_MAX(SEQ_MIN(tp->snd_nxt, tp->recover), tp->high_rxt);
+    *retrans = unsacked(tp, tp->snd_una, resent);
+  } else if (tp->in_recovery && tp->sack_ok) {
+    FOR_EACH_HOLE(tp, a, b, i)
+    {
+      if (i < tp->sacked.n && SEQ_LT(a, b) && hole_lost(tp, b))
+        *lost += b - SEQ_MAX(a, tp->snd_una);
+    }
+    *retrans = unsacked(tp, tp->snd_una, tp->high_rxt);
+  } else if (tp->in_recovery) {
+    /* NewReno: the segment at snd_una, resent on entering recovery. */
+    *lost = *retrans = MN_MIN((uint32_t)tp->mss, tp->snd_max - tp->snd_una);
+  }
+}
+
 void mn_tcp_retransmit_lost(struct mn_tcp_sock *tp)
 {
   /* RFC 6675 5 step (C): while the window has room, send NextSeg(),
@@ -294,10 +349,21 @@ void mn_tcp_retransmit_lost(struct mn_tcp_sock *tp)
   }
 }
 
+static void send_data(struct mn_tcp_sock *tp);
+
 void mn_tcp_output(struct mn_tcp_sock *tp)
 {
   if (tp->state == MN_TCPS_CLOSED || tp->state == MN_TCPS_LISTEN)
     return;
+  bool writable = mn_tcp_writable(tp);
+  send_data(tp);
+  /* Sending can make room under TCP_NOTSENT_LOWAT without an ACK. */
+  if (!writable && mn_tcp_writable(tp))
+    mn_sock_wake(&tp->sk);
+}
+
+static void send_data(struct mn_tcp_sock *tp)
+{
   if (tp->state == MN_TCPS_SYN_SENT || tp->state == MN_TCPS_SYN_RECEIVED) {
     if (tp->snd_nxt == tp->iss) {
       uint8_t flags = MN_TCP_SYN | (tp->state == MN_TCPS_SYN_RECEIVED ? MN_TCP_ACK : 0);
@@ -396,6 +462,18 @@ void mn_tcp_output(struct mn_tcp_sock *tp)
    * TCP_CORK holds data. */
   if (mn_tcp_unsent(tp) && tp->snd_max == tp->snd_una && !mn_timer_armed(&tp->t_rexmt))
     mn_tcp_arm_persist(tp);
+}
+
+uint32_t mn_tcp_unacked_bytes(const struct mn_tcp_sock *tp)
+{
+  bool fin = tp->fin_queued && !MN_TCPS_FIN_ACKED(tp->state) && tp->state != MN_TCPS_CLOSED;
+  return (uint32_t)tp->snd.len + (fin ? 1 : 0);
+}
+
+uint32_t mn_tcp_unsent_bytes(const struct mn_tcp_sock *tp)
+{
+  uint32_t queued = mn_tcp_unacked_bytes(tp);
+  return queued - MN_MIN(tp->snd_nxt - tp->snd_una, queued);
 }
 
 bool mn_tcp_unsent(const struct mn_tcp_sock *tp)

@@ -10,7 +10,7 @@
 
 #define MN_TCP_MAX_BACKOFF 15
 
-static mynet_time backed_off(const struct mn_tcp_sock *tp)
+mynet_time mn_tcp_rto_now(const struct mn_tcp_sock *tp)
 {
   mynet_time t = tp->rto << (tp->backoff < MN_TCP_MAX_BACKOFF ? tp->backoff : MN_TCP_MAX_BACKOFF);
   return t > MN_TCP_RTO_MAX ? MN_TCP_RTO_MAX : t;
@@ -34,7 +34,7 @@ static bool tlp_eligible(const struct mn_tcp_sock *tp)
 void mn_tcp_arm_rexmt(struct mn_tcp_sock *tp)
 {
   mynet_time now = tp->sk.st->now;
-  mynet_time t = backed_off(tp);
+  mynet_time t = mn_tcp_rto_now(tp);
   /* Once retransmitting, never sleep past the moment TCP_USER_TIMEOUT
    * expires (Linux's tcp_clamp_rto_to_user_timeout()). */
   if (tp->user_timeout && tp->rexmt_count && tp->first_unacked_at) {
@@ -105,10 +105,22 @@ void mn_tcp_reset_timers(struct mn_tcp_sock *tp)
   tp->persist = false;
 }
 
+/* Linux keeps the minimum RTT of the last five minutes
+ * (net.ipv4.tcp_min_rtt_wlen = 300 s) so that a route change upwards is
+ * eventually seen; a minimum older than that gives way to the next
+ * sample. */
+#define MN_TCP_MIN_RTT_WINDOW MYNET_SEC(300)
+
 void mn_tcp_rtt_sample(struct mn_tcp_sock *tp, mynet_time r)
 {
   if (r <= 0)
     r = 1;
+  mynet_time now = tp->sk.st->now;
+  if (!tp->stats.min_rtt || r <= tp->stats.min_rtt ||
+      now - tp->stats.min_rtt_at > MN_TCP_MIN_RTT_WINDOW) {
+    tp->stats.min_rtt = r;
+    tp->stats.min_rtt_at = now;
+  }
   /* RFC 6298 2.2 and 2.3, in microseconds. */
   if (tp->srtt == 0) {
     tp->srtt = r;
@@ -126,6 +138,13 @@ void mn_tcp_rtt_sample(struct mn_tcp_sock *tp, mynet_time r)
   tp->rto = tp->srtt + var;
   if (tp->rto > MN_TCP_RTO_MAX)
     tp->rto = MN_TCP_RTO_MAX;
+}
+
+void mn_tcp_rto_recovered(struct mn_tcp_sock *tp)
+{
+  if (tp->rexmt_count)
+    tp->stats.rto_time += tp->sk.st->now - tp->stats.rto_start;
+  tp->rexmt_count = 0;
 }
 
 void mn_tcp_enter_time_wait(struct mn_tcp_sock *tp)
@@ -182,7 +201,7 @@ static void persist_fire(struct mn_tcp_sock *tp)
   tp->probes_out++;
   if (tp->backoff < MN_TCP_MAX_BACKOFF)
     tp->backoff++;
-  arm_persist_after(tp, backed_off(tp));
+  arm_persist_after(tp, mn_tcp_rto_now(tp));
 }
 
 /* RFC 8985 7.3: send new data if the windows allow, else the last
@@ -211,6 +230,26 @@ static void tlp_fire(struct mn_tcp_sock *tp)
   mn_tcp_arm_rexmt(tp);
 }
 
+/* How many SYN (or SYN-ACK) timeouts a handshake survives: TCP_SYNCNT,
+ * else net.ipv4.tcp_syn_retries, or tcp_synack_retries for a listener's
+ * connection, whose TCP_SYNCNT counts SYN-ACKs (Linux's
+ * reqsk_timer_handler()).  A connection held back by TCP_DEFER_ACCEPT
+ * lives until the deferral is over, and its SYN-ACK is only resent in
+ * the last period, to draw the ACK that completes it (syn_ack_recalc()).
+ * Called with rexmt_count already counting this timeout. */
+static int syn_limit(const struct mn_tcp_sock *tp, bool *resend)
+{
+  *resend = true;
+  if (tp->state == MN_TCPS_SYN_SENT || !tp->listener)
+    return tp->syn_retries ? tp->syn_retries : MN_TCP_SYN_RETRIES;
+  int limit = tp->syn_retries ? tp->syn_retries : MN_TCP_SYNACK_RETRIES;
+  int defer = tp->listener->defer_accept;
+  if (!tp->defer_acked || !defer)
+    return limit;
+  *resend = tp->rexmt_count >= defer;
+  return limit > defer ? limit : defer;
+}
+
 static void rexmt_fire(struct mn_timer *t, mynet_time now)
 {
   struct mn_tcp_sock *tp = mn_container_of(t, struct mn_tcp_sock, t_rexmt);
@@ -223,6 +262,11 @@ static void rexmt_fire(struct mn_timer *t, mynet_time now)
     tlp_fire(tp);
     return;
   }
+  if (tp->rexmt_count == 0) {
+    tp->stats.total_rto_recoveries++;
+    tp->stats.rto_start = now;
+  }
+  tp->stats.total_rto++;
   tp->rexmt_count++;
   st->ctr.tcp_timeouts++;
   MN_DEBUG(st,
@@ -231,10 +275,10 @@ static void rexmt_fire(struct mn_timer *t, mynet_time now)
            tp->sk.lport, tp->sk.rport, tp->rexmt_count, tp->snd_una, tp->snd_nxt, tp->snd_max,
            tp->cwnd, tp->snd_wnd, mn_seqset_bytes(&tp->sacked), tp->sacked.n, tp->in_recovery,
            tp->dupacks, (int)(tp->high_rxt - tp->snd_una));
-  int limit = tp->state == MN_TCPS_SYN_SENT       ? MN_TCP_SYN_RETRIES
-              : tp->state == MN_TCPS_SYN_RECEIVED ? MN_TCP_SYNACK_RETRIES
-              : tp->sk.user_closed                ? MN_TCP_ORPHAN_RETRIES
-                                                  : MN_TCP_RETRIES2;
+  int limit = tp->sk.user_closed ? MN_TCP_ORPHAN_RETRIES : MN_TCP_RETRIES2;
+  bool resend_syn = true;
+  if (tp->state == MN_TCPS_SYN_SENT || tp->state == MN_TCPS_SYN_RECEIVED)
+    limit = syn_limit(tp, &resend_syn);
   /* As Linux, the user timeout is judged from the first retransmission
    * on: the data always gets one retransmission. */
   bool user_expired = tp->user_timeout && tp->first_unacked_at && tp->rexmt_count > 1 &&
@@ -248,6 +292,10 @@ static void rexmt_fire(struct mn_timer *t, mynet_time now)
   /* Karn (RFC 6298 5): no RTT sample from what is about to be resent. */
   tp->rtt_timing = false;
   if (tp->state == MN_TCPS_SYN_SENT || tp->state == MN_TCPS_SYN_RECEIVED) {
+    if (!resend_syn) {
+      mn_tcp_arm_rexmt(tp);
+      return;
+    }
     tp->snd_nxt = tp->iss;
     mn_tcp_output(tp);
     return;

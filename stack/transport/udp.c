@@ -10,9 +10,11 @@
 #include "wire/udp.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 /* The largest payload an IPv4 datagram can carry. */
 #define MN_UDP_MAX_PAYLOAD (65535 - MN_IPV4_HDR_LEN - MN_UDP_HDR_LEN)
@@ -85,7 +87,7 @@ static bool conflicts(struct mynet_stack *st, struct mn_udp_sock *self, uint32_t
   for (struct mn_udp_sock *u = st->udp.socks; u; u = u->next) {
     if (u == self || u->sk.lport != port)
       continue;
-    if (u->sk.laddr && addr && u->sk.laddr != addr)
+    if ((u->sk.laddr && addr && u->sk.laddr != addr) || mn_sock_if_apart(&u->sk, &self->sk))
       continue;
     if ((u->sk.reuseaddr && self->sk.reuseaddr) || (u->sk.reuseport && self->sk.reuseport))
       continue;
@@ -152,7 +154,7 @@ static int udp_connect(struct mynet_sock *s, const struct sockaddr *addr, sockle
   /* The route first, then the broadcast permission: Linux answers
    * ENETUNREACH before EACCES. */
   uint32_t src;
-  int rc = mn_ipv4_route_info(s->st, dst, &src, NULL);
+  int rc = mn_ipv4_route_info(s->st, dst, &s->route, &src, NULL);
   if (rc < 0)
     return rc;
   if (mn_ipv4_is_broadcast(s->st, dst) && !s->broadcast)
@@ -203,9 +205,13 @@ static ssize_t udp_sendmsg(struct mynet_sock *s, const struct iovec *iov, int io
   size_t len = mn_iov_len(iov, iovcnt);
   if (len > MN_UDP_MAX_PAYLOAD)
     return -EMSGSIZE;
+  /* MSG_DONTROUTE: this datagram alone as if SO_DONTROUTE were set. */
+  struct mn_route_sel sel = s->route;
+  if (flags & MSG_DONTROUTE)
+    sel.onlink = true;
   uint32_t src;
   uint16_t mtu;
-  int rc = mn_ipv4_route_info(st, dst, &src, &mtu);
+  int rc = mn_ipv4_route_info(st, dst, &sel, &src, &mtu);
   if (rc < 0)
     return rc;
   if (mn_ipv4_is_broadcast(st, dst) && !s->broadcast)
@@ -226,8 +232,13 @@ static ssize_t udp_sendmsg(struct mynet_sock *s, const struct iovec *iov, int io
   mn_iov_gather(iov, iovcnt, 0, p->data + MN_UDP_HDR_LEN, len);
   struct mn_udp_hdr h = {.sport = s->lport, .dport = dport};
   mn_udp_emit(&h, p->data, len, src, dst);
-  struct mn_ip_tx tx = {
-      .src = src, .dst = dst, .proto = MN_IPPROTO_UDP, .ttl = s->ttl, .tos = s->tos, .df = false};
+  struct mn_ip_tx tx = {.sel = &sel,
+                        .src = src,
+                        .dst = dst,
+                        .proto = MN_IPPROTO_UDP,
+                        .ttl = s->ttl,
+                        .tos = s->tos,
+                        .df = false};
   st->ctr.udp_out_datagrams++;
   rc = mn_ipv4_output(st, p, &tx);
   /* A frame the device dropped is lost on the wire as far as the sender
@@ -293,11 +304,23 @@ static unsigned udp_events(const struct mynet_sock *s)
   return ev;
 }
 
-static int udp_pending(const struct mynet_sock *s)
+/* Linux's udp_ioctl(): SIOCINQ is the size of the next datagram, not of
+ * the whole queue; SIOCOUTQ counts what still waits to be sent, and
+ * nothing waits: a datagram goes to the device (or the neighbour queue,
+ * which the socket no longer owns) during the call. */
+static int udp_ioctl(struct mynet_sock *s, unsigned long req, int *out)
 {
-  /* FIONREAD on a datagram socket is the size of the next datagram. */
-  const struct mn_udp_sock *u = (const struct mn_udp_sock *)s;
-  return u->rxq.head ? (int)u->rxq.head->len : 0;
+  const struct mn_udp_sock *u = udp_of(s);
+  switch (req) {
+  case SIOCINQ:
+    *out = u->rxq.head ? (int)u->rxq.head->len : 0;
+    return 0;
+  case SIOCOUTQ:
+    *out = 0;
+    return 0;
+  default:
+    return -ENOTTY;
+  }
 }
 
 static void udp_close(struct mynet_sock *s)
@@ -320,14 +343,14 @@ static const struct mn_sock_ops udp_ops = {
     .recvmsg = udp_recvmsg,
     .shutdown = udp_shutdown,
     .events = udp_events,
-    .pending = udp_pending,
+    .ioctl = udp_ioctl,
     .close = udp_close,
     .destroy = udp_destroy,
 };
 
 int mn_udp_socket(struct mynet_stack *st, struct mynet_sock **out)
 {
-  struct mn_udp_sock *u = calloc(1, sizeof(*u));
+  struct mn_udp_sock *u = mn_mem_zalloc(&st->mem, sizeof(*u));
   if (!u)
     return -ENOMEM;
   mn_sock_init(&u->sk, st, &udp_ops, SOCK_DGRAM, IPPROTO_UDP);
@@ -350,10 +373,10 @@ static bool enqueue(struct mynet_stack *st, struct mn_udp_sock *u, struct mn_pbu
 }
 
 static bool matches(const struct mn_udp_sock *u, const struct mn_pbuf *p, uint16_t dport,
-                    bool bcast)
+                    bool bcast, int in_if)
 {
   const struct mynet_sock *s = &u->sk;
-  if (s->lport != dport)
+  if (s->lport != dport || !mn_sock_if_ok(s, in_if))
     return false;
   if (s->laddr && s->laddr != p->dst && !(bcast && s->laddr == 0))
     return false;
@@ -371,6 +394,7 @@ void mn_udp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ipv
     return;
   }
   bool bcast = mn_ipv4_is_broadcast(st, ip->dst);
+  int in_if = mn_ipv4_in_iface(st, p);
   p->sport = h.sport;
   p->dport = h.dport;
 
@@ -378,11 +402,15 @@ void mn_udp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ipv
     /* A broadcast goes to every socket bound to the port. */
     bool delivered = false;
     for (struct mn_udp_sock *u = st->udp.socks; u; u = u->next) {
-      if (!matches(u, p, h.dport, true))
+      if (!matches(u, p, h.dport, true, in_if))
         continue;
       struct mn_pbuf *c = mn_pbuf_clone(p);
-      if (!c)
-        break;
+      if (!c) {
+        /* No buffer for this socket's copy: its datagram is lost, counted
+         * as Linux counts a queueing failure. */
+        st->ctr.udp_rcvbuf_errors++;
+        continue;
+      }
       mn_pbuf_pull(c, MN_UDP_HDR_LEN);
       mn_pbuf_trim(c, h.len - MN_UDP_HDR_LEN);
       delivered = enqueue(st, u, c) || delivered;
@@ -396,13 +424,15 @@ void mn_udp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ipv
   }
 
   /* The most specific socket wins: connected over bound-to-address over
-   * wildcard, as the kernel scores them. */
+   * wildcard, then bound to the interface over not, as the kernel scores
+   * them. */
   struct mn_udp_sock *best = NULL;
   int best_score = -1;
   for (struct mn_udp_sock *u = st->udp.socks; u; u = u->next) {
-    if (!matches(u, p, h.dport, false))
+    if (!matches(u, p, h.dport, false, in_if))
       continue;
-    int score = (u->connected ? 4 : 0) + (u->sk.laddr ? 2 : 0);
+    int score = (u->connected ? 4 : 0) + (u->sk.laddr ? 2 : 0) +
+                (u->sk.route.oif != MN_ROUTE_ANY_IF ? 1 : 0);
     if (score > best_score) {
       best = u;
       best_score = score;

@@ -14,7 +14,7 @@ static const uint8_t gw_mac[6] = {0x02, 0, 0, 0, 0, 0xfe};
 static struct mn_route_result lookup_ok(struct tn *t, uint32_t dst)
 {
   struct mn_route_result r;
-  ck_assert_int_eq(mn_route_lookup(t->st, dst, &r), 0);
+  ck_assert_int_eq(mn_route_lookup(t->st, dst, NULL, &r), 0);
   return r;
 }
 
@@ -108,7 +108,7 @@ START_TEST(test_route_no_match_makes_send_and_connect_fail_with_enetunreach)
   struct tn t;
   tn_setup(&t, true);
   struct mn_route_result r;
-  ck_assert_int_eq(mn_route_lookup(t.st, mn_ip4(8, 8, 8, 8), &r), -ENETUNREACH);
+  ck_assert_int_eq(mn_route_lookup(t.st, mn_ip4(8, 8, 8, 8), NULL, &r), -ENETUNREACH);
   mynet_sock *s = tn_udp_bound(&t, 0, 5000);
   ck_assert_int_eq(tn_send(s, mn_ip4(8, 8, 8, 8), 53, "q", 1), -ENETUNREACH);
   mynet_sock *c;
@@ -134,7 +134,7 @@ START_TEST(test_route_gateway_not_on_a_connected_subnet_is_rejected)
   ck_assert_int_eq(mn_route_add(t.st, mn_ip4(20, 0, 0, 0), 8, mn_ip4(10, 0, 0, 1)), -ENETUNREACH);
   ck_assert_int_eq(t.st->routes.n, before + 1);
   struct mn_route_result r;
-  ck_assert_int_eq(mn_route_lookup(t.st, mn_ip4(20, 1, 1, 1), &r), -ENETUNREACH);
+  ck_assert_int_eq(mn_route_lookup(t.st, mn_ip4(20, 1, 1, 1), NULL, &r), -ENETUNREACH);
   tn_teardown(&t);
 }
 END_TEST

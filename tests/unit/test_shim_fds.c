@@ -705,6 +705,13 @@ START_TEST(test_queue_ioctls_report_what_waits)
   ck_assert_int_eq(n, 5);
   ck_assert_int_eq(ioctl(s, FIONREAD, &n), 0);
   ck_assert_int_eq(n, 5);
+  ck_assert_int_eq(ioctl(s, SIOCATMARK, &n), 0);
+  ck_assert_int_eq(n, 0);
+  ck_assert_int_eq(ioctl(c, SIOCOUTQ, &n), 0);
+  ck_assert_int_ge(n, 0);
+  errno = 0;
+  ck_assert_int_eq(ioctl(c, SIOCGIFFLAGS, &n), -1);
+  ck_assert_int_eq(errno, ENOTTY);
   close(c);
   close(s);
 }

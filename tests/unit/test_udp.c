@@ -143,6 +143,39 @@ START_TEST(test_udp_receive_queue_is_bounded_by_rcvbuf)
 }
 END_TEST
 
+START_TEST(test_udp_broadcast_copy_without_a_buffer_is_counted_and_others_still_get_theirs)
+{
+  struct tn t;
+  tn_setup(&t, true);
+  int on = 1;
+  mynet_sock *socks[2];
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(mynet_socket(t.st, SOCK_DGRAM, 0, &socks[i]), 0);
+    ck_assert_int_eq(mynet_setsockopt(socks[i], SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)), 0);
+    struct sockaddr_in a = sin_of(0, 5000);
+    ck_assert_int_eq(mynet_bind(socks[i], &a), 0);
+  }
+  /* Each socket bound to the port gets its own copy; the pool has room
+   * for one copy only: the other is lost and counted as a queueing
+   * failure. */
+  t.hold = true;
+  tn_inject_udp(&t, TN_PEER, 4000, mn_ip4(192, 0, 2, 255), 5000, "bcast", 5);
+  size_t bound = t.st->pool.bytes_max;
+  t.st->pool.bytes_max = t.st->pool.bytes_used + MN_PBUF_SMALL;
+  tn_poll(&t);
+  t.st->pool.bytes_max = bound;
+  ck_assert_int_eq(mynet_stack_counter(t.st, "udp.rcvbuf_errors"), 1);
+  char buf[8];
+  int got = 0;
+  for (int i = 0; i < 2; i++)
+    got += recv_buf(socks[i], buf, sizeof(buf), NULL, NULL) == 5;
+  ck_assert_int_eq(got, 1);
+  for (int i = 0; i < 2; i++)
+    mynet_close(socks[i]);
+  tn_teardown(&t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("udp");
@@ -152,6 +185,8 @@ static Suite *suite(void)
   tcase_add_test(tc, test_udp_send_builds_a_checksummed_datagram);
   tcase_add_test(tc, test_udp_connected_socket_gets_econnrefused_after_port_unreachable);
   tcase_add_test(tc, test_udp_receive_queue_is_bounded_by_rcvbuf);
+  tcase_add_test(tc,
+                 test_udp_broadcast_copy_without_a_buffer_is_counted_and_others_still_get_theirs);
   suite_add_tcase(s, tc);
   return s;
 }

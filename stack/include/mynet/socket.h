@@ -89,8 +89,23 @@ MYNET_API uint32_t mynet_sock_rx_gen(const mynet_sock *s);
  * socket can queue (a splice from a pipe). */
 MYNET_API size_t mynet_sock_send_space(const mynet_sock *s);
 
-/* Bytes readable now (FIONREAD / SIOCINQ). */
-MYNET_API int mynet_sock_pending(const mynet_sock *s);
+/* The queue ioctls, answered as Linux's tcp_ioctl() and udp_ioctl() do;
+ * *out receives the value and the call returns 0 or a negative errno:
+ *   SIOCINQ (= FIONREAD)  TCP: bytes readable now; UDP: the payload size
+ *                         of the next datagram (0 if none).
+ *   SIOCOUTQ              TCP: bytes not yet acknowledged; UDP: bytes
+ *                         queued for sending (always 0: datagrams go to
+ *                         the device at once).
+ *   SIOCOUTQNSD           TCP: bytes not yet sent.
+ *   SIOCATMARK            TCP: 0 (urgent data is never stored, RFC 6093).
+ * TCP listeners answer -EINVAL for the queue sizes, as Linux's; any other
+ * request (and the TCP-only ones on UDP) -ENOTTY, Linux's errno for a
+ * socket ioctl it does not know.  -EFAULT if out is NULL. */
+MYNET_API int mynet_sock_ioctl(mynet_sock *s, unsigned long req, int *out);
+
+/* Bytes readable now: mynet_sock_ioctl(s, SIOCINQ) as a return value
+ * (negative errno on failure). */
+MYNET_API int mynet_sock_pending(mynet_sock *s);
 
 /* The caller's references: a socket is freed when the application has
  * closed it, no reference remains and the protocol is done with it. */

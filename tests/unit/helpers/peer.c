@@ -225,6 +225,40 @@ mynet_sock *peer_establish(struct peer *p, struct tn *t)
   return peer_open_active(p, &o);
 }
 
+mynet_sock *peer_establish_unscaled(struct peer *p, struct tn *t)
+{
+  peer_init(p, t, 1000);
+  struct mn_tcp_opts o = peer_linux_opts();
+  o.ws_set = false;
+  return peer_open_active(p, &o);
+}
+
+mynet_sock *peer_establish_rtt(struct peer *p, struct tn *t, mynet_time rtt)
+{
+  peer_init(p, t, 1000);
+  p->rtt = rtt;
+  struct mn_tcp_opts o = peer_linux_opts();
+  mynet_sock *s = peer_open_active(p, &o);
+  p->rtt = 0;
+  return s;
+}
+
+struct mn_tcp_hdr peer_syn_to_listener(struct peer *p)
+{
+  struct mn_tcp_opts o = peer_linux_opts();
+  p->ts = p->sack = p->ws = true;
+  o.ts_set = false; /* filled in by peer_inject_opts */
+  peer_inject_opts(p, p->iss, 0, MN_TCP_SYN, &o, NULL, 0);
+  p->snd_nxt = p->iss + 1;
+  struct mn_tcp_hdr h;
+  peer_recv(p, &h, NULL, 0);
+  ck_assert_uint_eq(h.flags, MN_TCP_SYN | MN_TCP_ACK);
+  p->stack_iss = h.seq;
+  p->rcv_nxt = h.seq + 1;
+  p->stack_wscale = h.opt.wscale;
+  return h;
+}
+
 mynet_sock *peer_connection_in(struct peer *p, struct tn *t, enum mn_tcp_state state)
 {
   mynet_sock *s = peer_establish(p, t);

@@ -59,6 +59,15 @@ mynet_sock *peer_open_passive(struct peer *p, const struct mn_tcp_opts *opts);
  * stack has connected. */
 mynet_sock *peer_establish(struct peer *p, struct tn *t);
 
+/* peer_establish with the peer's window fields in bytes (no window
+ * scaling), or with a handshake that took rtt. */
+mynet_sock *peer_establish_unscaled(struct peer *p, struct tn *t);
+mynet_sock *peer_establish_rtt(struct peer *p, struct tn *t, mynet_time rtt);
+/* The peer's SYN, with Linux's options, to a listener on p->sport:
+ * returns the SYN-ACK, whose numbers p now holds.  The ACK that would
+ * complete the handshake is the test's to send. */
+struct mn_tcp_hdr peer_syn_to_listener(struct peer *p);
+
 /* An established connection (peer_establish) brought to `state` by
  * shutdown(SHUT_WR) and the peer's ACKs and FIN, the application still
  * holding the socket: any synchronized state. */

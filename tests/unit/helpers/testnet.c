@@ -1,5 +1,6 @@
 #include "helpers/testnet.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,6 +346,43 @@ ssize_t tn_recv(mynet_sock *s, void *buf, size_t len, struct sockaddr_in *from)
 {
   struct iovec iov = {buf, len};
   return mynet_recvmsg(s, &iov, 1, from, 0, NULL);
+}
+
+mynet_sock *tn_socket(struct tn *t, int type)
+{
+  mynet_sock *s;
+  ck_assert_int_eq(mynet_socket(t->st, type, 0, &s), 0);
+  return s;
+}
+
+int tn_set_int(mynet_sock *s, int level, int name, int v)
+{
+  return mynet_setsockopt(s, level, name, &v, sizeof(v));
+}
+
+int tn_get_int(mynet_sock *s, int level, int name)
+{
+  int v = -12345;
+  socklen_t len = sizeof(v);
+  int rc = mynet_getsockopt(s, level, name, &v, &len);
+  ck_assert_msg(rc == 0, "getsockopt(%d, %d) = %d", level, name, rc);
+  ck_assert_uint_eq(len, sizeof(v));
+  return v;
+}
+
+mynet_sock *tn_tcp_listener(struct tn *t, uint16_t port, int backlog)
+{
+  mynet_sock *l = tn_socket(t, SOCK_STREAM);
+  struct sockaddr_in a = tn_sin(0, port);
+  ck_assert_int_eq(mynet_bind(l, &a), 0);
+  ck_assert_int_eq(mynet_listen(l, backlog), 0);
+  return l;
+}
+
+void tn_tcp_connect_start(mynet_sock *s, uint32_t addr, uint16_t port)
+{
+  struct sockaddr_in to = tn_sin(addr, port);
+  ck_assert_int_eq(mynet_connect(s, (struct sockaddr *)&to, sizeof(to)), -EINPROGRESS);
 }
 
 void tn_inject_tcp(struct tn *t, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,

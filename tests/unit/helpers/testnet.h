@@ -102,6 +102,17 @@ mynet_sock *tn_udp_connected(struct tn *t, uint32_t addr, uint16_t port);
 ssize_t tn_send(mynet_sock *s, uint32_t to_addr, uint16_t to_port, const void *buf, size_t len);
 ssize_t tn_recv(mynet_sock *s, void *buf, size_t len, struct sockaddr_in *from);
 
+/* A socket of this type; fails the test if it cannot be made. */
+mynet_sock *tn_socket(struct tn *t, int type);
+/* An int option set (returns what setsockopt did) or read (must work). */
+int tn_set_int(mynet_sock *s, int level, int name, int v);
+int tn_get_int(mynet_sock *s, int level, int name);
+
+/* A TCP socket bound to the wildcard address and port, listening. */
+mynet_sock *tn_tcp_listener(struct tn *t, uint16_t port, int backlog);
+/* Start s connecting to (addr, port): its SYN waits on the device. */
+void tn_tcp_connect_start(mynet_sock *s, uint32_t addr, uint16_t port);
+
 /* A TCP segment from the peer (TN_PEER:sport) to the stack (TN_ADDR:dport),
  * checksummed by mn_tcp_emit; opts NULL means no options. */
 void tn_inject_tcp(struct tn *t, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
