@@ -1,10 +1,11 @@
 #!/bin/bash
 # nginx under the shim serves a 50 MB file with sendfile to the kernel's
 # curl; the download must be intact (SHA-256).  nginx runs as one process
-# (daemon off, master_process off) with everything in $WORK, and listens
-# on 0.0.0.0:8080 (a stack socket) and on [::]:8081 (IPv6, so a kernel
-# socket beside the stack's in nginx's epoll set), which answers over the
-# namespace's loopback where IPv6 is available.
+# (daemon off, master_process off) with everything in $WORK.  It listens
+# as Debian's default site does, on 0.0.0.0:8080 and on [::]:8080 (which
+# nginx makes IPv6-only, so the two coexist), and on [::]:8081 with
+# ipv6only=off: a dual-stack socket that IPv4 clients reach through
+# IPv4-mapped addresses (::ffff:192.0.2.1 in nginx's access log).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 require nginx curl sha256sum
@@ -14,17 +15,6 @@ www=$WORK/www
 mkdir -p "$www" "$WORK/nginx/tmp"
 random_file "$www/big.bin" 50M
 echo "hello from nginx" >"$www/small.txt"
-
-# IPv6 on lo where nginx runs (reference mode turns IPv6 off there).
-v6=true
-in_shim_ns sysctl -qw net.ipv6.conf.lo.disable_ipv6=0 >/dev/null 2>&1 || v6=false
-$v6 && { in_shim_ns python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null || v6=false; }
-v6_server=
-if $v6; then
-  v6_server="server { listen [::]:8081; root $www; }"
-else
-  log "no IPv6 in the namespace: nginx listens on IPv4 only"
-fi
 
 cat >"$WORK/nginx.conf" <<EOF
 daemon off;
@@ -42,8 +32,8 @@ http {
   scgi_temp_path $WORK/nginx/tmp/scgi;
   sendfile on;
   default_type application/octet-stream;
-  server { listen 8080; root $www; }
-  $v6_server
+  server { listen 8080; listen [::]:8080; root $www; }
+  server { listen [::]:8081 ipv6only=off; root $www; }
 }
 EOF
 nginx -t -q -p "$WORK/nginx" -c "$WORK/nginx.conf" 2>"$WORK/nginx-t.log" ||
@@ -66,11 +56,14 @@ grep -q '"GET /big.bin HTTP/1.1" 200 52428800 ' "$WORK/nginx-access.log" ||
   fail "nginx's access log does not show the full 50 MB response"
 pass "nginx under the shim serves 50 MB with sendfile intact"
 
-if $v6; then
-  got=$(in_shim_ns curl -sS --fail --max-time 10 -g "http://[::1]:8081/small.txt") ||
-    fail "nginx's IPv6 server on [::1]:8081 does not answer"
-  [[ $got == "hello from nginx" ]] || fail "GET [::1]:8081/small.txt returned '$got'"
-  pass "nginx's IPv6 server (a kernel socket beside the stack's) answers too"
-fi
+got=$(in_ns curl -sS --fail --max-time 10 "http://$STACK_IP:8081/small.txt") ||
+  fail "nginx's dual-stack server on [::]:8081 does not answer an IPv4 client"
+[[ $got == "hello from nginx" ]] || fail "GET :8081/small.txt returned '$got'"
+grep -q '^::ffff:192.0.2.1 .*"GET /small.txt' "$WORK/nginx-access.log" ||
+  fail "nginx's access log does not show the IPv4-mapped client on [::]:8081"
+in_ns curl -sS --fail --max-time 55 -o "$WORK/got6.bin" "http://$STACK_IP:8081/big.bin" ||
+  fail "curl could not download 50 MB from nginx's [::]:8081"
+same_file "$www/big.bin" "$WORK/got6.bin" "nginx download from [::]:8081"
+pass "nginx's listen [::]:8081 ipv6only=off serves IPv4 clients as ::ffff:192.0.2.1"
 
 stop nginx
