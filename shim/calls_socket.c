@@ -50,7 +50,8 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 /* A blocking connect waits for the handshake to end (POLLOUT, or an
  * error), then asks the stack again for the outcome.  Interrupted, it
  * returns EINTR and the handshake goes on, as on the kernel; SO_SNDTIMEO
- * expiring gives EINPROGRESS. */
+ * expiring gives what the first answer was: EINPROGRESS, or EALREADY for
+ * a connect already under way (inet_stream_connect). */
 static int do_connect(struct shim_sock *ss, const struct sockaddr *addr, socklen_t len)
 {
   /* The stack reads the address by its family, which may be shorter than
@@ -69,7 +70,7 @@ static int do_connect(struct shim_sock *ss, const struct sockaddr *addr, socklen
   while (!(mynet_sock_events(ss->s) & (POLLOUT | POLLERR | POLLHUP))) {
     int w = shim_sock_wait(ss, POLLOUT, deadline);
     if (w < 0)
-      return w == -ETIMEDOUT ? -EINPROGRESS : w;
+      return w == -ETIMEDOUT ? r : w; /* EINPROGRESS, or EALREADY if it had started */
   }
   /* Asking again gives what the kernel's blocking connect returns: 0
    * once the handshake is done, or its error (and the socket becomes

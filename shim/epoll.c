@@ -129,6 +129,12 @@ static void evaluate(struct shim_epitem *it, unsigned poll_events, uint32_t rx_g
   if (fire && !it->ready) {
     ready_push(it);
     update_signal(it->ep);
+  } else if (!got && it->ready) {
+    /* Nothing left to report: the kernel drops such an item when the
+     * instance is polled or waited on, so the instance is not readable
+     * for it (a poll() of the epoll fd, an outer epoll). */
+    ready_remove(it);
+    update_signal(it->ep);
   }
 }
 

@@ -739,17 +739,24 @@ static int tcp_shutdown(struct mynet_sock *s, int how)
 {
   struct mn_tcp_sock *tp = tcp_of(s);
   if (tp->state == MN_TCPS_LISTEN) {
-    /* The kernel stops a listener on SHUT_RD (or RDWR). */
-    if (how == SHUT_WR)
-      return -ENOTCONN;
-    s->ops->close(s);
+    /* The kernel stops a listener on SHUT_RD (or RDWR) and lets SHUT_WR
+     * pass without effect (inet_shutdown). */
+    if (how != SHUT_WR)
+      s->ops->close(s);
     return 0;
   }
-  if (tp->state == MN_TCPS_CLOSED || tp->state == MN_TCPS_SYN_SENT) {
-    if (tp->state == MN_TCPS_SYN_SENT) {
-      mn_tcp_close_final(tp);
-      return 0;
-    }
+  if (tp->state == MN_TCPS_SYN_SENT) {
+    mn_tcp_close_final(tp);
+    return 0;
+  }
+  if (tp->state == MN_TCPS_CLOSED) {
+    /* inet_shutdown sets the flags all the same ("to wake up other
+     * listeners, who can poll"): poll then shows IN|RDHUP after SHUT_RD. */
+    if (how == SHUT_RD || how == SHUT_RDWR)
+      tp->rcv_shut = true;
+    if (how == SHUT_WR || how == SHUT_RDWR)
+      tp->snd_shut = true;
+    mn_sock_wake(s);
     return -ENOTCONN;
   }
   if (how == SHUT_RD || how == SHUT_RDWR)

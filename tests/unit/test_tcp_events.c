@@ -26,6 +26,35 @@ START_TEST(test_a_fresh_socket_is_writable_and_hung_up_like_on_linux)
 }
 END_TEST
 
+/* inet_shutdown: ENOTCONN on an unconnected socket, yet the flags are
+ * set, so poll sees IN|RDHUP after SHUT_RD; a listener ignores SHUT_WR. */
+START_TEST(test_shutdown_of_an_unconnected_socket_fails_but_shows_in_poll)
+{
+  struct tn t;
+  tn_setup(&t, true);
+  mynet_sock *s, *w, *l;
+  ck_assert_int_eq(mynet_socket(t.st, SOCK_STREAM, 0, &s), 0);
+  ck_assert_int_eq(mynet_shutdown(s, SHUT_RD), -ENOTCONN);
+  ck_assert_uint_eq(mynet_sock_events(s), IN | OUT | POLLHUP | POLLRDHUP);
+  ck_assert_int_eq(mynet_socket(t.st, SOCK_STREAM, 0, &w), 0);
+  ck_assert_int_eq(mynet_shutdown(w, SHUT_WR), -ENOTCONN);
+  ck_assert_uint_eq(mynet_sock_events(w), OUT | POLLHUP);
+  ck_assert_int_eq(mynet_socket(t.st, SOCK_STREAM, 0, &l), 0);
+  struct sockaddr_in a = tn_sin(0, 4001);
+  ck_assert_int_eq(mynet_bind(l, &a), 0);
+  ck_assert_int_eq(mynet_listen(l, 1), 0);
+  ck_assert_int_eq(mynet_shutdown(l, SHUT_WR), 0);
+  int v = 0;
+  socklen_t len = sizeof v;
+  ck_assert_int_eq(mynet_getsockopt(l, SOL_SOCKET, SO_ACCEPTCONN, &v, &len), 0);
+  ck_assert_int_eq(v, 1); /* still listening */
+  mynet_close(s);
+  mynet_close(w);
+  mynet_close(l);
+  tn_teardown(&t);
+}
+END_TEST
+
 START_TEST(test_events_follow_the_connection_through_its_states)
 {
   struct tn t;
@@ -282,6 +311,7 @@ static Suite *suite(void)
   Suite *s = suite_create("tcp_events");
   TCase *tc = tcase_create("events");
   tcase_add_test(tc, test_a_fresh_socket_is_writable_and_hung_up_like_on_linux);
+  tcase_add_test(tc, test_shutdown_of_an_unconnected_socket_fails_but_shows_in_poll);
   tcase_add_test(tc, test_events_follow_the_connection_through_its_states);
   tcase_add_test(tc, test_events_in_every_synchronized_state_match_linux);
   tcase_add_test(tc, test_peer_fin_makes_the_socket_readable_with_rdhup);

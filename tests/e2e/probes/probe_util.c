@@ -266,7 +266,11 @@ int wait_inq(int fd, int n, int ms)
   }
 }
 
-/* The state letter and the system call a thread sleeps in, from /proc. */
+/* Whether a thread sleeps inside a system call, from /proc: state S and
+ * a call number.  Which call is not looked at: the kernel's recv sleeps
+ * in recvfrom, the shim's in futex (a wait the kernel restarts after
+ * SA_RESTART handlers, as it does recvfrom).  A brief wait for a lock is
+ * also a futex, which is why wait_blocked wants several looks in a row. */
 bool thread_sleeps_in_call(pid_t tid)
 {
   char path[64], buf[512];
@@ -291,9 +295,7 @@ bool thread_sleeps_in_call(pid_t tid)
   if (n <= 0)
     return false;
   buf[n] = '\0';
-  if (buf[0] < '0' || buf[0] > '9') /* "running" */
-    return false;
-  return atol(buf) != SYS_futex;
+  return buf[0] >= '0' && buf[0] <= '9'; /* not "running" */
 }
 
 bool wait_blocked(pid_t tid, int ms)
