@@ -23,6 +23,7 @@
 #define MN_TCP_RTO_INIT MYNET_SEC(1)     /* RFC 6298 2.1 */
 #define MN_TCP_RTO_FALLBACK MYNET_SEC(3) /* RFC 6298 5.7: after a lost SYN */
 #define MN_TCP_DELACK MYNET_MS(40)       /* Linux's minimum delayed-ACK time */
+#define MN_TCP_TLP_FLOOR MYNET_MS(2)     /* Linux's TCP_TIMEOUT_MIN (2 jiffies at HZ=1000) */
 #define MN_TCP_MSL MYNET_SEC(30)         /* TIME_WAIT lasts 2*MSL = 60 s, as on Linux */
 #define MN_TCP_FIN_TIMEOUT MYNET_SEC(60) /* orphaned FIN_WAIT_2 */
 #define MN_TCP_SYN_RETRIES 6

@@ -45,15 +45,21 @@ void mn_tcp_arm_rexmt(struct mn_tcp_sock *tp)
   tp->persist = false;
   tp->tlp = false;
   if (tlp_eligible(tp)) {
-    /* PTO = 2 * SRTT, plus room for a delayed ACK when only one segment
-     * is out (RFC 8985 7.2), never later than the RTO. */
+    /* PTO = 2 * SRTT plus, as Linux's tcp_schedule_loss_probe(), room
+     * for a delayed ACK (RTO_MIN, RFC 8985 7.2's WCDelAckT) when only one
+     * segment is out and a floor of TCP_TIMEOUT_MIN otherwise: on a
+     * sub-millisecond path 2 * SRTT alone fires before an ACK that is
+     * merely late, and the probe is a spurious retransmission.  Capped
+     * at the RTO, when the probe goes in the timeout's place (the
+     * timeout's cwnd collapse waits for the probe to go unanswered). */
     mynet_time pto = 2 * tp->srtt;
     if (tp->snd_max - tp->snd_una <= tp->mss)
-      pto += MN_TCP_DELACK;
-    if (pto < t) {
+      pto += MN_TCP_RTO_MIN;
+    else
+      pto += MN_TCP_TLP_FLOOR;
+    if (pto < t)
       t = pto;
-      tp->tlp = true;
-    }
+    tp->tlp = true;
   }
   mn_timer_arm(&tp->sk.st->timers, &tp->t_rexmt, now + t);
 }
