@@ -251,6 +251,15 @@ static int start_driver(void)
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attr, 256 * 1024);
   int r = pthread_create(&thread, &attr, driver_main, NULL);
+  /* glibc carves the program's static thread-local storage out of the
+   * stack asked for; a program with more than that gets EINVAL.  The
+   * default size is what its own threads get, so it fits. */
+  if (r == EINVAL) {
+    pthread_attr_destroy(&attr);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    r = pthread_create(&thread, &attr, driver_main, NULL);
+  }
   pthread_attr_destroy(&attr);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   return -r;

@@ -41,6 +41,10 @@ static struct sockaddr_in lo_addr(int port)
 
 extern char **environ;
 
+/* More static thread-local storage than the library's driver thread asks
+ * of a stack: glibc takes it out of every thread's stack. */
+__thread char mn_test_big_tls[512 * 1024];
+
 static bool is_stack_socket(int fd)
 {
   /* Under the shim a stack socket answers getsockopt but is an eventfd
@@ -717,11 +721,25 @@ START_TEST(test_queue_ioctls_report_what_waits)
 }
 END_TEST
 
+/* The stack starts (its driver thread among it) in a program whose
+ * thread-local storage is larger than the driver's own stack size. */
+START_TEST(test_a_program_with_large_thread_local_storage_gets_sockets)
+{
+  /* (Used, so that the compiler keeps it.) */
+  snprintf(mn_test_big_tls, sizeof mn_test_big_tls, "%p", (void *)mn_test_big_tls);
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  ck_assert_int_ge(s, 0);
+  ck_assert(is_stack_socket(s));
+  close(s);
+}
+END_TEST
+
 static Suite *fds_suite(void)
 {
   Suite *su = suite_create("shim_fds");
   TCase *fd = tcase_create("descriptors");
   tcase_set_timeout(fd, 30);
+  tcase_add_test(fd, test_a_program_with_large_thread_local_storage_gets_sockets);
   tcase_add_test(fd, test_a_dup_is_the_same_socket_and_the_last_close_ends_the_stream);
   tcase_add_test(fd, test_dup2_dup3_and_f_dupfd_copy_sockets_and_dup2_over_one_drops_it);
   tcase_add_test(fd, test_the_librarys_descriptors_survive_close_range_dup2_and_closed_stdio);
