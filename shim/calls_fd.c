@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Under the lock. */
@@ -131,14 +132,46 @@ int dup3(int fd, int newfd, int flags)
  * the background (and at exit, see runtime.c).  close() of one of the
  * library's own descriptors (TAP, timerfd, log, pcap) is pretended, so
  * that programs which close every fd they do not know keep working. */
+/* SO_LINGER with a time: the close of the last number waits (the lock
+ * dropped) until what was sent, FIN included, is acknowledged or the
+ * time is up, as Linux's sk_stream_wait_close; then returns 0 either
+ * way.  The stack no longer notifies a closed socket, so it is looked at
+ * every few milliseconds: a rare call, and a short wait. */
+static void linger(struct shim_sock *ss, mynet_time deadline)
+{
+  for (;;) {
+    shim_lock();
+    bool closing = mynet_sock_closing(ss->s);
+    shim_unlock();
+    if (!closing || shim_now() >= deadline)
+      break;
+    struct timespec nap = {.tv_nsec = 5 * 1000 * 1000};
+    nanosleep(&nap, NULL);
+  }
+  shim_lock();
+  shim_sock_unref(ss);
+  shim_unlock();
+}
+
 int close(int fd)
 {
   if (leave_alone() || !ours(fd))
     return REAL(close)(fd);
   shim_lock();
   struct shim_file *f = shim_fd_file(fd);
+  struct shim_sock *lingering = NULL;
+  mynet_time until = 0;
   int r;
   if (f) {
+    if (f->kind == SHIM_FILE_SOCK && f->nfds == 1) {
+      struct shim_sock *ss = (struct shim_sock *)f;
+      mynet_time t = ss->forked || ss->closed ? 0 : mynet_sock_linger_time(ss->s);
+      if (t > 0) {
+        lingering = ss;
+        shim_sock_ref(ss);
+        until = shim_now() + t;
+      }
+    }
     r = shim_file_drop_fd(f, fd, true);
   } else if (shim_fd_internal(fd)) {
     shim_log(MYNET_LOG_DEBUG, "close(%d): the library's own descriptor, left open", fd);
@@ -147,6 +180,8 @@ int close(int fd)
     r = REAL(close)(fd) < 0 ? -errno : 0; /* closed and reused meanwhile */
   }
   shim_unlock();
+  if (lingering)
+    linger(lingering, until);
   return (int)shim_result(r);
 }
 

@@ -343,6 +343,18 @@ void mynet_sock_set_notify(mynet_sock *s, mynet_notify_fn fn, void *ctx)
   s->notify_ctx = ctx;
 }
 
+mynet_time mynet_sock_linger_time(const mynet_sock *s)
+{
+  if (s->type != SOCK_STREAM || !s->linger_on || s->linger_sec <= 0)
+    return 0;
+  return MYNET_SEC(s->linger_sec);
+}
+
+bool mynet_sock_closing(const mynet_sock *s)
+{
+  return s->type == SOCK_STREAM && mn_tcp_closing(s);
+}
+
 size_t mynet_sock_send_space(const mynet_sock *s)
 {
   /* A datagram goes whole or not at all: the largest one UDP carries. */

@@ -964,3 +964,10 @@ size_t mn_tcp_send_space(const struct mynet_sock *s)
     return 0;
   return mn_ring_space(&tp->snd);
 }
+
+bool mn_tcp_closing(const struct mynet_sock *s)
+{
+  const struct mn_tcp_sock *tp = (const struct mn_tcp_sock *)s;
+  return tp->state == MN_TCPS_FIN_WAIT_1 || tp->state == MN_TCPS_CLOSING ||
+         tp->state == MN_TCPS_LAST_ACK;
+}

@@ -14,6 +14,8 @@ void mn_tcp_destroy(struct mynet_stack *st);
 int mn_tcp_socket(struct mynet_stack *st, struct mynet_sock **out);
 /* Bytes a send would queue now (0 when it would block or fail). */
 size_t mn_tcp_send_space(const struct mynet_sock *s);
+/* FIN_WAIT_1, CLOSING or LAST_ACK: our FIN not acknowledged yet. */
+bool mn_tcp_closing(const struct mynet_sock *s);
 /* p holds the segment at data, the IP header in the headroom; consumes p. */
 void mn_tcp_input(struct mynet_stack *st, struct mn_pbuf *p, const struct mn_ipv4_hdr *ip);
 /* An ICMP error about a segment we sent (seq is the quoted sequence). */

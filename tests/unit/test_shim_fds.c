@@ -698,6 +698,36 @@ START_TEST(test_a_blocking_recv_waits_for_so_rcvlowat_bytes)
 }
 END_TEST
 
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* SO_LINGER with a time: close() waits for the data to be acknowledged,
+ * at most that long; a peer that reads nothing keeps it waiting the whole
+ * time, and close still returns 0, as on Linux. */
+START_TEST(test_close_with_so_linger_waits_for_the_data_to_be_acknowledged)
+{
+  int c, s;
+  tcp_pair(9437, &c, &s);
+  struct linger l = {.l_onoff = 1, .l_linger = 1};
+  ck_assert_int_eq(setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l), 0);
+  /* Fill the peer's window and our send buffer: the rest cannot go. */
+  int on = 1;
+  ck_assert_int_eq(ioctl(c, FIONBIO, &on), 0);
+  static char chunk[65536];
+  while (send(c, chunk, sizeof chunk, 0) > 0)
+    ;
+  ck_assert_int_eq(errno, EAGAIN);
+  double t0 = now_s();
+  ck_assert_int_eq(close(c), 0);
+  ck_assert_double_ge(now_s() - t0, 0.9);
+  close(s);
+}
+END_TEST
+
 START_TEST(test_queue_ioctls_report_what_waits)
 {
   int c, s;
@@ -764,6 +794,7 @@ static Suite *fds_suite(void)
   tcase_add_test(sig, test_poll_for_pollpri_alone_sleeps_on_a_socket_with_unread_data);
   tcase_add_test(sig, test_a_blocking_recv_waits_for_so_rcvlowat_bytes);
   tcase_add_test(sig, test_queue_ioctls_report_what_waits);
+  tcase_add_test(sig, test_close_with_so_linger_waits_for_the_data_to_be_acknowledged);
   suite_add_tcase(su, sig);
   return su;
 }

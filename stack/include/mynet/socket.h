@@ -107,6 +107,13 @@ MYNET_API int mynet_sock_ioctl(mynet_sock *s, unsigned long req, int *out);
  * (negative errno on failure). */
 MYNET_API int mynet_sock_pending(mynet_sock *s);
 
+/* SO_LINGER with a time: how long a close() waits for the connection's
+ * data and FIN to be acknowledged (0: close does not wait). */
+MYNET_API mynet_time mynet_sock_linger_time(const mynet_sock *s);
+/* After mynet_close(): true while what was sent, FIN included, is not
+ * yet acknowledged (the states Linux's sk_stream_wait_close waits in). */
+MYNET_API bool mynet_sock_closing(const mynet_sock *s);
+
 /* The caller's references: a socket is freed when the application has
  * closed it, no reference remains and the protocol is done with it. */
 MYNET_API void mynet_sock_ref(mynet_sock *s);
