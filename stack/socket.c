@@ -14,11 +14,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-void mn_sock_init(struct mynet_sock *s, struct mynet_stack *st, const struct mn_sock_ops *ops,
-                  int type, int proto)
+void mn_sock_init(struct mynet_sock *s, struct mynet_stack *st, int type, int proto)
 {
   memset(s, 0, sizeof(*s));
-  s->ops = ops;
   s->st = st;
   s->type = type;
   s->proto = proto;
@@ -163,7 +161,7 @@ void mynet_sock_unref(mynet_sock *s)
     st->all_socks = s->all_next;
   if (s->all_next)
     s->all_next->all_prev = s->all_prev;
-  s->ops->destroy(s);
+  mn_sock_ops_of(s)->destroy(s);
 }
 
 int mynet_close(mynet_sock *s)
@@ -172,7 +170,7 @@ int mynet_close(mynet_sock *s)
     return -EBADF;
   s->user_closed = true;
   s->notify = NULL;
-  s->ops->close(s);
+  mn_sock_ops_of(s)->close(s);
   mynet_sock_unref(s);
   return 0;
 }
@@ -204,7 +202,7 @@ int mynet_bind(mynet_sock *s, const struct sockaddr_in *addr)
   if (a != INADDR_ANY && !mn_ipv4_is_local(s->st, a) &&
       !(s->type == SOCK_DGRAM && mn_ipv4_is_broadcast(s->st, a)))
     return -EADDRNOTAVAIL;
-  return s->ops->bind(s, a, ntohs(addr->sin_port));
+  return mn_sock_ops_of(s)->bind(s, a, ntohs(addr->sin_port));
 }
 
 int mynet_bind_addr(mynet_sock *s, const struct sockaddr *addr, socklen_t len)
@@ -235,33 +233,33 @@ int mynet_connect(mynet_sock *s, const struct sockaddr *addr, socklen_t len)
     int rc = mn_sock_addr_in(s, MYNET_ADDR_CONNECT, addr, len, &sin, &detached);
     if (rc < 0)
       return rc;
-    return s->ops->connect(s, (const struct sockaddr *)&sin, sizeof(sin));
+    return mn_sock_ops_of(s)->connect(s, (const struct sockaddr *)&sin, sizeof(sin));
   }
   if (len < sizeof(sa_family_t))
     return -EINVAL;
   if (addr->sa_family != AF_UNSPEC && len < sizeof(struct sockaddr_in))
     return -EINVAL;
-  return s->ops->connect(s, addr, len);
+  return mn_sock_ops_of(s)->connect(s, addr, len);
 }
 
 int mynet_listen(mynet_sock *s, int backlog)
 {
-  if (!s->ops->listen)
+  if (!mn_sock_ops_of(s)->listen)
     return -EOPNOTSUPP;
   if (s->v6_detached) { /* listens where no IPv4 comes */
     s->detached_listening = true;
     return 0;
   }
-  return s->ops->listen(s, backlog);
+  return mn_sock_ops_of(s)->listen(s, backlog);
 }
 
 int mynet_accept(mynet_sock *s, mynet_sock **out, struct sockaddr_in *peer)
 {
-  if (!s->ops->accept)
+  if (!mn_sock_ops_of(s)->accept)
     return -EOPNOTSUPP;
   if (s->detached_listening)
     return -EAGAIN;
-  int rc = s->ops->accept(s, out);
+  int rc = mn_sock_ops_of(s)->accept(s, out);
   if (rc == 0) { /* a child is of its listener's family */
     (*out)->family = s->family;
     (*out)->v6only = s->v6only;
@@ -280,7 +278,7 @@ ssize_t mynet_sendmsg(mynet_sock *s, const struct iovec *iov, int iovcnt,
 {
   if (iovcnt < 0 || (iovcnt > 0 && !iov))
     return -EINVAL;
-  return s->ops->sendmsg(s, iov, iovcnt, to, flags);
+  return mn_sock_ops_of(s)->sendmsg(s, iov, iovcnt, to, flags);
 }
 
 ssize_t mynet_recvmsg(mynet_sock *s, const struct iovec *iov, int iovcnt, struct sockaddr_in *from,
@@ -294,14 +292,14 @@ ssize_t mynet_recvmsg(mynet_sock *s, const struct iovec *iov, int iovcnt, struct
     return -EINVAL;
   if (flags & MSG_OOB)
     return -EINVAL; /* no urgent data is ever stored (RFC 6093) */
-  return s->ops->recvmsg(s, iov, iovcnt, from, flags, msg_flags);
+  return mn_sock_ops_of(s)->recvmsg(s, iov, iovcnt, from, flags, msg_flags);
 }
 
 int mynet_shutdown(mynet_sock *s, int how)
 {
   if (how < SHUT_RD || how > SHUT_RDWR)
     return -EINVAL;
-  return s->ops->shutdown(s, how);
+  return mn_sock_ops_of(s)->shutdown(s, how);
 }
 
 static void fill_sin(struct sockaddr_in *out, uint32_t addr, uint16_t port)
@@ -334,7 +332,7 @@ unsigned mynet_sock_events(const mynet_sock *s)
 {
   if (s->detached_listening)
     return 0;
-  return s->ops->events(s);
+  return mn_sock_ops_of(s)->events(s);
 }
 
 void mynet_sock_set_notify(mynet_sock *s, mynet_notify_fn fn, void *ctx)
@@ -375,7 +373,7 @@ int mynet_sock_ioctl(mynet_sock *s, unsigned long req, int *out)
 {
   if (!out)
     return -EFAULT;
-  return s->ops->ioctl(s, req, out);
+  return mn_sock_ops_of(s)->ioctl(s, req, out);
 }
 
 int mynet_sock_pending(mynet_sock *s)

@@ -35,7 +35,6 @@ struct mn_sock_ops {
 };
 
 struct mynet_sock {
-  const struct mn_sock_ops *ops;
   struct mynet_stack *st;
   int type, proto;
   int refs;
@@ -75,9 +74,18 @@ struct mynet_sock {
   uint8_t tos, ttl;
 };
 
+/* A socket's operations, by its protocol.  The socket keeps only the
+ * protocol number: sockets live in memory shared by processes where the
+ * library (and so every function) sits at a different address, so shared
+ * state holds no function pointers.  The tables are each process's own. */
+extern const struct mn_sock_ops mn_tcp_sock_ops, mn_udp_sock_ops;
+static inline const struct mn_sock_ops *mn_sock_ops_of(const struct mynet_sock *s)
+{
+  return s->proto == IPPROTO_TCP ? &mn_tcp_sock_ops : &mn_udp_sock_ops;
+}
+
 /* Common construction; the protocol allocates the containing struct. */
-void mn_sock_init(struct mynet_sock *s, struct mynet_stack *st, const struct mn_sock_ops *ops,
-                  int type, int proto);
+void mn_sock_init(struct mynet_sock *s, struct mynet_stack *st, int type, int proto);
 /* The SOL_SOCKET and IP options a connection inherits from its listener,
  * as Linux's sk_clone_lock() copies them. */
 void mn_sock_inherit(struct mynet_sock *child, const struct mynet_sock *parent);

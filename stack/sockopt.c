@@ -114,7 +114,7 @@ static int bind_to_device(struct mynet_sock *s, const void *val, socklen_t len)
  * it once the common part has stored them. */
 static int tell_protocol(struct mynet_sock *s, int name, const void *val, socklen_t len)
 {
-  return s->ops->setsockopt ? s->ops->setsockopt(s, SOL_SOCKET, name, val, len) : 0;
+  return mn_sock_ops_of(s)->setsockopt ? mn_sock_ops_of(s)->setsockopt(s, SOL_SOCKET, name, val, len) : 0;
 }
 
 static int socket_set(struct mynet_sock *s, int name, const void *val, socklen_t len)
@@ -241,8 +241,8 @@ static int socket_get(struct mynet_sock *s, int name, void *val, socklen_t *len)
     if (s->detached_listening)
       return mn_sockopt_put_int(val, len, 1);
     /* Only a protocol that listens knows; a datagram socket never does. */
-    if (s->ops->getsockopt)
-      return s->ops->getsockopt(s, SOL_SOCKET, name, val, len);
+    if (mn_sock_ops_of(s)->getsockopt)
+      return mn_sock_ops_of(s)->getsockopt(s, SOL_SOCKET, name, val, len);
     return mn_sockopt_put_int(val, len, 0);
   case SO_DEBUG:
     return mn_sockopt_put_int(val, len, s->debug);
@@ -409,8 +409,8 @@ int mynet_setsockopt(mynet_sock *s, int level, int name, const void *val, sockle
     return socket_set(s, name, val, len);
   if (level == IPPROTO_IP)
     return ip_set(s, name, val, len);
-  if (level == s->proto && s->ops->setsockopt)
-    return s->ops->setsockopt(s, level, name, val, len);
+  if (level == s->proto && mn_sock_ops_of(s)->setsockopt)
+    return mn_sock_ops_of(s)->setsockopt(s, level, name, val, len);
   return -ENOPROTOOPT;
 }
 
@@ -427,7 +427,7 @@ int mynet_getsockopt(mynet_sock *s, int level, int name, void *val, socklen_t *l
   if (level == IPPROTO_IP)
     return ip_get(s, name, val, len);
   if (level == s->proto)
-    return s->ops->getsockopt ? s->ops->getsockopt(s, level, name, val, len) : -ENOPROTOOPT;
+    return mn_sock_ops_of(s)->getsockopt ? mn_sock_ops_of(s)->getsockopt(s, level, name, val, len) : -ENOPROTOOPT;
   /* Linux hands any other level to ip_getsockopt(), which answers
    * EOPNOTSUPP (so TCP_INFO on a UDP socket fails that way). */
   return -EOPNOTSUPP;

@@ -2,6 +2,7 @@
 #include "stack_impl.h"
 
 #include "dev/device.h"
+#include "net/arp.h"
 #include "socket_impl.h"
 #include "transport/tcp.h"
 
@@ -65,7 +66,7 @@ size_t mn_stack_free_report(mynet_stack *st)
     struct mynet_sock *s = st->all_socks;
     st->all_socks = s->all_next;
     s->all_next = s->all_prev = NULL;
-    s->ops->destroy(s);
+    mn_sock_ops_of(s)->destroy(s);
   }
   mn_tcp_destroy(st);
   mn_arp_destroy(st);
@@ -94,6 +95,13 @@ mynet_time mynet_stack_now(const mynet_stack *st)
   return st->now;
 }
 
+static const mn_timer_fn timer_fns[MN_TIMER_KINDS] = {
+    [MN_TIMER_ARP_ENTRY] = mn_arp_entry_timer,
+    [MN_TIMER_TCP_REXMT] = mn_tcp_rexmt_timer,
+    [MN_TIMER_TCP_DELACK] = mn_tcp_delack_timer,
+    [MN_TIMER_TCP_KEEP] = mn_tcp_keep_timer,
+};
+
 int mynet_stack_poll(mynet_stack *st, mynet_time now)
 {
   mynet_stack_set_now(st, now);
@@ -121,7 +129,7 @@ int mynet_stack_poll(mynet_stack *st, mynet_time now)
     }
     st->rx_batch = false;
     mn_tcp_flush_acks(st);
-    mn_timer_run(&st->timers, st->now);
+    mn_timer_run(&st->timers, st->now, timer_fns);
   }
   return frames;
 }

@@ -44,6 +44,16 @@ struct mynet_stack {
   uint64_t cookies;  /* SO_COOKIE values handed out */
 };
 
+/* What each timer of the stack is for (core/timer.h); stack.c maps them
+ * to their functions. */
+enum mn_timer_kind {
+  MN_TIMER_ARP_ENTRY,
+  MN_TIMER_TCP_REXMT,
+  MN_TIMER_TCP_DELACK,
+  MN_TIMER_TCP_KEEP,
+  MN_TIMER_KINDS
+};
+
 size_t mn_stack_free_report(mynet_stack *st);
 
 #endif

@@ -123,14 +123,14 @@ mynet_time mn_timer_next(const struct mn_timer_heap *h)
   return h->n ? h->v[0]->when : MYNET_TIME_NEVER;
 }
 
-int mn_timer_run(struct mn_timer_heap *h, mynet_time now)
+int mn_timer_run(struct mn_timer_heap *h, mynet_time now, const mn_timer_fn *fns)
 {
   int fired = 0;
   while (h->n && h->v[0]->when <= now) {
     struct mn_timer *t = h->v[0];
     mn_timer_cancel(h, t);
     fired++;
-    t->fn(t, now);
+    fns[t->kind](t, now);
   }
   return fired;
 }

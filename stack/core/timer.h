@@ -14,11 +14,15 @@
 struct mn_timer;
 typedef void (*mn_timer_fn)(struct mn_timer *t, mynet_time now);
 
+/* A timer names what it is for by a small number, its kind, and the one
+ * who runs the heap passes the function for each kind: timers live in
+ * memory shared by processes in which the code sits at different
+ * addresses, so they hold no function pointers. */
 struct mn_timer {
   mynet_time when;
   uint64_t seq; /* arming order */
   size_t slot;  /* index in the heap + 1; 0 = not armed */
-  mn_timer_fn fn;
+  uint8_t kind; /* index into the table mn_timer_run() is given */
 };
 
 struct mn_timer_heap {
@@ -31,12 +35,12 @@ struct mn_timer_heap {
 void mn_timer_heap_init(struct mn_timer_heap *h);
 void mn_timer_heap_destroy(struct mn_timer_heap *h);
 
-static inline void mn_timer_init(struct mn_timer *t, mn_timer_fn fn)
+static inline void mn_timer_init(struct mn_timer *t, uint8_t kind)
 {
   t->when = 0;
   t->seq = 0;
   t->slot = 0;
-  t->fn = fn;
+  t->kind = kind;
 }
 static inline bool mn_timer_armed(const struct mn_timer *t)
 {
@@ -54,8 +58,9 @@ void mn_timer_unreserve(struct mn_timer_heap *h, size_t k);
 int mn_timer_arm(struct mn_timer_heap *h, struct mn_timer *t, mynet_time when);
 void mn_timer_cancel(struct mn_timer_heap *h, struct mn_timer *t);
 mynet_time mn_timer_next(const struct mn_timer_heap *h);
-/* Fire every timer due at `now`, earliest first; a callback may arm and
- * cancel timers, including itself.  Returns how many fired. */
-int mn_timer_run(struct mn_timer_heap *h, mynet_time now);
+/* Fire every timer due at `now`, earliest first, each through fns[its
+ * kind]; a callback may arm and cancel timers, including itself.
+ * Returns how many fired. */
+int mn_timer_run(struct mn_timer_heap *h, mynet_time now, const mn_timer_fn *fns);
 
 #endif

@@ -80,7 +80,7 @@ static void resolve_failed(struct mn_arp_entry *e)
   }
 }
 
-static void entry_timer(struct mn_timer *t, mynet_time now)
+void mn_arp_entry_timer(struct mn_timer *t, mynet_time now)
 {
   struct mn_arp_entry *e = mn_container_of(t, struct mn_arp_entry, timer);
   struct mynet_stack *st = e->st;
@@ -119,7 +119,7 @@ void mn_arp_init(struct mynet_stack *st)
     struct mn_arp_entry *e = &st->arp.e[i];
     memset(e, 0, sizeof(*e));
     e->st = st;
-    mn_timer_init(&e->timer, entry_timer);
+    mn_timer_init(&e->timer, MN_TIMER_ARP_ENTRY);
   }
 }
 

@@ -54,6 +54,8 @@ int mn_arp_output(struct mynet_stack *st, struct mn_iface *ifc, uint32_t next_ho
                   struct mn_pbuf *p);
 /* Gratuitous ARP: announce our address when the interface comes up. */
 void mn_arp_announce(struct mynet_stack *st, struct mn_iface *ifc);
+/* An entry's timer (MN_TIMER_ARP_ENTRY). */
+void mn_arp_entry_timer(struct mn_timer *t, mynet_time now);
 /* The cache entry for ip, or NULL (for tests and diagnostics). */
 const struct mn_arp_entry *mn_arp_lookup(struct mynet_stack *st, uint32_t ip);
 

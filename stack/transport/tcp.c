@@ -350,7 +350,7 @@ void mn_tcp_enter_established(struct mn_tcp_sock *tp)
   mn_tcp_setup_mss(tp);
   tp->cwnd = MN_TCP_INIT_CWND_SEGS * tp->mss;
   tp->ssthresh = 0x7fffffff;
-  tp->cc->init(tp);
+  mn_tcp_cc(tp->cc)->init(tp);
   tp->last_rcv = tp->sk.st->now;
   /* As Linux at the end of a handshake: the SYN (or SYN-ACK) was
    * delivered, and every "time since" starts now. */
@@ -742,7 +742,7 @@ static int tcp_shutdown(struct mynet_sock *s, int how)
     /* The kernel stops a listener on SHUT_RD (or RDWR) and lets SHUT_WR
      * pass without effect (inet_shutdown). */
     if (how != SHUT_WR)
-      s->ops->close(s);
+      mn_sock_ops_of(s)->close(s);
     return 0;
   }
   if (tp->state == MN_TCPS_SYN_SENT) {
@@ -910,7 +910,7 @@ static int tcp_ioctl(struct mynet_sock *s, unsigned long req, int *out)
   return 0;
 }
 
-static const struct mn_sock_ops tcp_ops = {
+const struct mn_sock_ops mn_tcp_sock_ops = {
     .bind = tcp_bind,
     .connect = tcp_connect,
     .listen = tcp_listen,
@@ -936,11 +936,11 @@ int mn_tcp_socket(struct mynet_stack *st, struct mynet_sock **out)
     free(tp);
     return -ENOMEM;
   }
-  mn_sock_init(&tp->sk, st, &tcp_ops, SOCK_STREAM, IPPROTO_TCP);
+  mn_sock_init(&tp->sk, st, SOCK_STREAM, IPPROTO_TCP);
   tp->sk.rcvbuf = MN_TCP_RCVBUF_DEFAULT;
   tp->sk.sndbuf = MN_TCP_SNDBUF_DEFAULT;
   tp->state = MN_TCPS_CLOSED;
-  tp->cc = &mn_tcp_cc_cubic;
+  tp->cc = MN_TCP_CC_CUBIC;
   tp->ack_batch = MN_TCP_ACK_BATCH_MIN;
   tp->keepidle = MN_TCP_KEEPIDLE;
   tp->keepintvl = MN_TCP_KEEPINTVL;

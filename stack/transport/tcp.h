@@ -23,6 +23,10 @@ void mn_tcp_icmp_error(struct mynet_stack *st, uint32_t laddr, uint16_t lport, u
                        uint16_t rport, uint32_t seq, uint8_t type, uint8_t code, int err);
 /* Send the ACKs deferred while a batch of frames was received. */
 void mn_tcp_flush_acks(struct mynet_stack *st);
+/* The connection timers (MN_TIMER_TCP_*). */
+void mn_tcp_rexmt_timer(struct mn_timer *t, mynet_time now);
+void mn_tcp_delack_timer(struct mn_timer *t, mynet_time now);
+void mn_tcp_keep_timer(struct mn_timer *t, mynet_time now);
 /* Some closed connection still has data or a FIN exchange to finish. */
 bool mn_tcp_lingering(const struct mynet_stack *st);
 

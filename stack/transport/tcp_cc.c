@@ -4,6 +4,7 @@
 
 #include "transport/tcp_impl.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -139,11 +140,16 @@ const struct mn_tcp_cc_ops mn_tcp_cc_cubic = {
     .ssthresh = cubic_ssthresh,
 };
 
-const struct mn_tcp_cc_ops *mn_tcp_cc_find(const char *name)
+const struct mn_tcp_cc_ops *mn_tcp_cc(enum mn_tcp_cc_kind kind)
+{
+  return kind == MN_TCP_CC_RENO ? &mn_tcp_cc_reno : &mn_tcp_cc_cubic;
+}
+
+int mn_tcp_cc_find(const char *name)
 {
   if (strcmp(name, "cubic") == 0)
-    return &mn_tcp_cc_cubic;
+    return MN_TCP_CC_CUBIC;
   if (strcmp(name, "reno") == 0)
-    return &mn_tcp_cc_reno;
-  return NULL;
+    return MN_TCP_CC_RENO;
+  return -ENOENT;
 }

@@ -28,8 +28,16 @@ struct mn_cubic {
   double cwnd_frac;  /* fractional segments accumulated in congestion avoidance */
 };
 
+/* A socket names its algorithm by kind, never by a pointer to its
+ * operations: sockets live in memory shared by processes in which the
+ * library sits at different addresses. */
+enum mn_tcp_cc_kind { MN_TCP_CC_CUBIC, MN_TCP_CC_RENO };
+
 extern const struct mn_tcp_cc_ops mn_tcp_cc_cubic;
 extern const struct mn_tcp_cc_ops mn_tcp_cc_reno;
-const struct mn_tcp_cc_ops *mn_tcp_cc_find(const char *name);
+/* The operations of a kind. */
+const struct mn_tcp_cc_ops *mn_tcp_cc(enum mn_tcp_cc_kind kind);
+/* The kind named name, or -ENOENT. */
+int mn_tcp_cc_find(const char *name);
 
 #endif

@@ -139,7 +139,7 @@ struct mn_tcp_sock {
   mynet_time first_unacked_at; /* TCP_USER_TIMEOUT reference */
 
   /* Congestion control (RFC 5681, 6582, 6675). */
-  const struct mn_tcp_cc_ops *cc;
+  enum mn_tcp_cc_kind cc;
   struct mn_cubic cubic;
   uint32_t cwnd, ssthresh;
   int dupacks;

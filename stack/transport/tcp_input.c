@@ -369,7 +369,7 @@ static void enter_recovery(struct mn_tcp_sock *tp)
   mn_seqset_clear(&tp->rexmitted);
   tp->in_recovery = true;
   tp->recover = tp->snd_max;
-  tp->ssthresh = tp->cc->ssthresh(tp, st->now);
+  tp->ssthresh = mn_tcp_cc(tp->cc)->ssthresh(tp, st->now);
   tp->rtt_timing = false;
   uint32_t len = MN_MIN((uint32_t)tp->mss, (uint32_t)tp->snd.len);
   if (len)
@@ -661,7 +661,7 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
       bool cwnd_limited = flight_before + tp->mss >= tp->cwnd ||
                           (tp->cwnd < tp->ssthresh && tp->cwnd < 2 * flight_before);
       if (data && cwnd_limited)
-        tp->cc->on_ack(tp, data, st->now);
+        mn_tcp_cc(tp->cc)->on_ack(tp, data, st->now);
     }
     /* RFC 6298 5.3: restart the timer when new data is acknowledged
      * (after the recovery state is settled: it decides between a tail

@@ -67,12 +67,12 @@ static int set_congestion(struct mn_tcp_sock *tp, const void *val, socklen_t len
   if (!val)
     return -EFAULT;
   memcpy(name, val, MN_MIN((size_t)len, sizeof(name) - 1));
-  const struct mn_tcp_cc_ops *ops = mn_tcp_cc_find(name);
-  if (!ops)
-    return -ENOENT;
-  tp->cc = ops;
+  int kind = mn_tcp_cc_find(name);
+  if (kind < 0)
+    return kind;
+  tp->cc = (enum mn_tcp_cc_kind)kind;
   if (MN_TCPS_HAVE_ESTABLISHED(tp->state))
-    ops->init(tp);
+    mn_tcp_cc(tp->cc)->init(tp);
   return 0;
 }
 
@@ -80,7 +80,7 @@ static int get_congestion(const struct mn_tcp_sock *tp, void *val, socklen_t *le
 {
   /* Linux copies its whole zero-padded name field. */
   char name[TCP_CA_NAME_MAX] = {0};
-  strncpy(name, tp->cc->name, sizeof(name) - 1);
+  strncpy(name, mn_tcp_cc(tp->cc)->name, sizeof(name) - 1);
   return mn_sockopt_put(val, len, name, sizeof(name));
 }
 

@@ -256,7 +256,7 @@ static int syn_limit(const struct mn_tcp_sock *tp, bool *resend)
   return limit > defer ? limit : defer;
 }
 
-static void rexmt_fire(struct mn_timer *t, mynet_time now)
+void mn_tcp_rexmt_timer(struct mn_timer *t, mynet_time now)
 {
   struct mn_tcp_sock *tp = mn_container_of(t, struct mn_tcp_sock, t_rexmt);
   struct mynet_stack *st = tp->sk.st;
@@ -309,7 +309,7 @@ static void rexmt_fire(struct mn_timer *t, mynet_time now)
   /* RFC 5681 3.1 (equation 4) on the first timeout of a loss episode,
    * then go back to snd_una with a one-segment window. */
   if (tp->rexmt_count == 1 || tp->in_recovery)
-    tp->ssthresh = tp->cc->ssthresh(tp, now);
+    tp->ssthresh = mn_tcp_cc(tp->cc)->ssthresh(tp, now);
   tp->cwnd = tp->mss;
   tp->undo_possible = false;
   tp->in_recovery = false;
@@ -329,7 +329,7 @@ static void rexmt_fire(struct mn_timer *t, mynet_time now)
     mn_tcp_arm_rexmt(tp);
 }
 
-static void delack_fire(struct mn_timer *t, mynet_time now)
+void mn_tcp_delack_timer(struct mn_timer *t, mynet_time now)
 {
   struct mn_tcp_sock *tp = mn_container_of(t, struct mn_tcp_sock, t_delack);
   if (tp->unacked_segs || tp->ack_now) {
@@ -340,7 +340,7 @@ static void delack_fire(struct mn_timer *t, mynet_time now)
   }
 }
 
-static void keep_fire(struct mn_timer *t, mynet_time now)
+void mn_tcp_keep_timer(struct mn_timer *t, mynet_time now)
 {
   struct mn_tcp_sock *tp = mn_container_of(t, struct mn_tcp_sock, t_keep);
   switch (tp->state) {
@@ -392,7 +392,7 @@ static void keep_fire(struct mn_timer *t, mynet_time now)
 
 void mn_tcp_timers_init(struct mn_tcp_sock *tp)
 {
-  mn_timer_init(&tp->t_rexmt, rexmt_fire);
-  mn_timer_init(&tp->t_delack, delack_fire);
-  mn_timer_init(&tp->t_keep, keep_fire);
+  mn_timer_init(&tp->t_rexmt, MN_TIMER_TCP_REXMT);
+  mn_timer_init(&tp->t_delack, MN_TIMER_TCP_DELACK);
+  mn_timer_init(&tp->t_keep, MN_TIMER_TCP_KEEP);
 }

@@ -336,7 +336,7 @@ static void udp_destroy(struct mynet_sock *s)
   free(u);
 }
 
-static const struct mn_sock_ops udp_ops = {
+const struct mn_sock_ops mn_udp_sock_ops = {
     .bind = udp_bind,
     .connect = udp_connect,
     .sendmsg = udp_sendmsg,
@@ -353,7 +353,7 @@ int mn_udp_socket(struct mynet_stack *st, struct mynet_sock **out)
   struct mn_udp_sock *u = mn_mem_zalloc(&st->mem, sizeof(*u));
   if (!u)
     return -ENOMEM;
-  mn_sock_init(&u->sk, st, &udp_ops, SOCK_DGRAM, IPPROTO_UDP);
+  mn_sock_init(&u->sk, st, SOCK_DGRAM, IPPROTO_UDP);
   *out = &u->sk;
   return 0;
 }
