@@ -42,8 +42,8 @@ static struct {
   int state;                      /* RT_*, read without the lock */
   int reported;                   /* err has been printed */
   mynet_stack *st;
-  int rx_fds[MAX_RX_FDS];
-  int nrx;
+  mynet_port *ports[1]; /* this process's device for the TAP, if any */
+  int nports;
   int timerfd;
   mynet_time armed; /* what the timerfd is set to */
   int log_fd;
@@ -111,9 +111,13 @@ static void log_line(int fd, const char *msg)
   errno = saved;
 }
 
-static void hook_log(void *ctx, int level, const char *msg)
+/* What the stack logged during this hold of the lock (it keeps messages
+ * in a buffer of its own rather than calling out). */
+static void drain_stack_log(void)
 {
-  log_line(rt.log_fd, msg);
+  char msg[4608];
+  while (mynet_stack_take_log(rt.st, NULL, msg, sizeof msg) > 0)
+    log_line(rt.log_fd, msg);
 }
 
 void shim_log(int level, const char *fmt, ...)
@@ -163,18 +167,31 @@ static void arm_timer(mynet_time deadline)
 /* Runs what is due now (loopback deliveries, timers) and arms the timerfd
  * for the rest.  The bound keeps a stack that is always due from holding
  * the lock forever: the driver thread picks up from the timerfd. */
+static mynet_time deadline(void)
+{
+  mynet_time d = mynet_stack_deadline(rt.st);
+  for (int i = 0; i < rt.nports; i++) {
+    mynet_time p = mynet_port_deadline(rt.ports[i]);
+    if (p < d)
+      d = p;
+  }
+  return d;
+}
+
 static void drive_due(void)
 {
+  /* What the calls under the lock queued goes out now. */
+  mynet_stack_flush(rt.st, rt.ports, rt.nports);
   for (int i = 0; i < 16; i++) {
     mynet_time now = shim_now();
-    mynet_time deadline = mynet_stack_deadline(rt.st);
-    if (deadline > now) {
-      arm_timer(deadline);
+    mynet_time d = deadline();
+    if (d > now) {
+      arm_timer(d);
       return;
     }
-    mynet_stack_poll(rt.st, now);
+    mynet_stack_poll(rt.st, rt.ports, rt.nports, now);
   }
-  arm_timer(mynet_stack_deadline(rt.st));
+  arm_timer(deadline());
 }
 
 /* Nothing under the lock may be a cancellation point: a thread cancelled
@@ -193,8 +210,10 @@ void shim_lock(void)
 void shim_unlock(void)
 {
   int saved = errno;
-  if (rt.st)
+  if (rt.st) {
     drive_due();
+    drain_stack_log();
+  }
   shim_sock_flush();
   inside = false;
   pthread_mutex_unlock(&rt.lock);
@@ -208,8 +227,8 @@ static void *driver_main(void *arg)
 {
   struct pollfd pfd[MAX_RX_FDS + 1];
   int n = 0;
-  for (int i = 0; i < rt.nrx; i++)
-    pfd[n++] = (struct pollfd){.fd = rt.rx_fds[i], .events = POLLIN};
+  for (int i = 0; i < rt.nports; i++)
+    pfd[n++] = (struct pollfd){.fd = mynet_port_fd(rt.ports[i]), .events = POLLIN};
   int timer = n;
   pfd[n++] = (struct pollfd){.fd = rt.timerfd, .events = POLLIN};
 
@@ -231,7 +250,7 @@ static void *driver_main(void *arg)
       if (REAL(read)(rt.timerfd, &expirations, sizeof expirations) == sizeof expirations)
         rt.armed = MYNET_TIME_NEVER; /* one-shot: it is disarmed now */
     }
-    mynet_stack_poll(rt.st, shim_now());
+    mynet_stack_poll(rt.st, rt.ports, rt.nports, shim_now());
     shim_unlock();
   }
   return NULL;
@@ -307,6 +326,11 @@ static int start_failed(void)
   close_internal(&rt.pcap_fd);
   close_internal(&rt.log_fd);
   rt.log_fd = STDERR_FILENO;
+  for (int i = 0; i < rt.nports; i++) {
+    shim_fd_forget(mynet_port_fd(rt.ports[i]));
+    mynet_port_close(rt.ports[i]);
+  }
+  rt.nports = 0;
   if (rt.st) {
     mynet_stack_free(rt.st);
     rt.st = NULL;
@@ -354,12 +378,7 @@ static int start_locked(void)
       .seed = random_seed(),
       .now = now,
       .fd_floor = shim_fd_internal_floor(),
-      .hooks =
-          {
-              .log_level = rt.cfg.log_level,
-              .log = hook_log,
-              .frame = rt.pcap_fd >= 0 ? hook_frame : NULL,
-          },
+      .log_level = rt.cfg.log_level,
   };
   int r = mynet_stack_new(&params, &rt.st);
   if (r < 0) {
@@ -370,14 +389,14 @@ static int start_locked(void)
   if (mynet_stack_configure(rt.st, &rt.cfg, rt.err, sizeof rt.err) < 0)
     return start_failed();
 
-  rt.nrx = mynet_stack_rx_fds(rt.st, rt.rx_fds, MAX_RX_FDS);
-  if (rt.nrx < 0 || rt.nrx > MAX_RX_FDS) {
-    snprintf(rt.err, sizeof rt.err, "the stack reports %d receive fds (at most %d handled)", rt.nrx,
-             MAX_RX_FDS);
-    return start_failed();
+  if (rt.cfg.tap[0]) {
+    if (mynet_port_open(rt.st, &rt.cfg, &rt.ports[0], rt.err, sizeof rt.err) < 0)
+      return start_failed();
+    rt.nports = 1;
+    shim_fd_mark_internal(mynet_port_fd(rt.ports[0]));
+    if (rt.pcap_fd >= 0)
+      mynet_port_set_frame_hook(rt.ports[0], hook_frame, NULL);
   }
-  for (int i = 0; i < rt.nrx; i++)
-    shim_fd_mark_internal(rt.rx_fds[i]);
 
   int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   tfd = tfd < 0 ? -errno : shim_fd_internalize(tfd);
@@ -469,20 +488,20 @@ __attribute__((destructor)) static void shim_fini(void)
   shim_sock_release_all();
   mynet_time end = shim_now() + rt.cfg.linger;
   struct pollfd pfd[MAX_RX_FDS];
-  for (int i = 0; i < rt.nrx; i++)
-    pfd[i] = (struct pollfd){.fd = rt.rx_fds[i], .events = POLLIN};
+  for (int i = 0; i < rt.nports; i++)
+    pfd[i] = (struct pollfd){.fd = mynet_port_fd(rt.ports[i]), .events = POLLIN};
   for (;;) {
     mynet_time now = shim_now();
-    mynet_stack_poll(rt.st, now);
+    mynet_stack_poll(rt.st, rt.ports, rt.nports, now);
     if (!mynet_stack_lingering(rt.st) || now >= end)
       break;
-    mynet_time until = mynet_stack_deadline(rt.st);
+    mynet_time until = deadline();
     if (until > end)
       until = end;
     mynet_time wait = until > now ? until - now : 0;
     struct timespec ts = {.tv_sec = wait / 1000000, .tv_nsec = (long)(wait % 1000000) * 1000};
     shim_unlock();
-    REAL(ppoll)(pfd, (nfds_t)rt.nrx, &ts, NULL);
+    REAL(ppoll)(pfd, (nfds_t)rt.nports, &ts, NULL);
     shim_lock();
   }
   /* What happened, for whoever asked for debug output: retransmissions,

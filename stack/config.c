@@ -5,6 +5,7 @@
 #include "dev/device.h"
 #include "net/iface.h"
 #include "net/route.h"
+#include "port.h"
 #include "stack_impl.h"
 #include "wire/ipv4.h"
 
@@ -437,19 +438,7 @@ int mynet_stack_configure(mynet_stack *st, const struct mynet_config *c, char *e
 {
   if (!c->tap[0])
     return 0;
-  struct mn_device *dev;
-  int rc = mn_tap_open(c->tap, c->mtu, st->fd_floor, &dev, err, errlen);
-  if (rc < 0)
-    return rc;
-  if (c->faults.enabled) {
-    struct mn_device *wrapped = mn_faults_wrap(dev, &c->faults, &st->ctr);
-    if (!wrapped) {
-      dev->ops->destroy(dev);
-      snprintf(err, errlen, "MYNET_FAULTS: out of memory");
-      return -ENOMEM;
-    }
-    dev = wrapped;
-  }
+  int rc;
   uint8_t mac[6];
   if (c->mac_set) {
     memcpy(mac, c->mac, 6);
@@ -465,7 +454,7 @@ int mynet_stack_configure(mynet_stack *st, const struct mynet_config *c, char *e
     mac[4] = (uint8_t)(c->addr >> 8);
     mac[5] = (uint8_t)c->addr;
   }
-  rc = mn_iface_add(st, dev, mac, c->addr, c->prefix, false);
+  rc = mn_iface_add(st, c->tap, c->mtu, mac, c->addr, c->prefix, false);
   if (rc < 0) {
     snprintf(err, errlen, "MYNET_TAP: cannot add interface '%s': %s", c->tap, strerror(-rc));
     return rc;
@@ -481,6 +470,35 @@ int mynet_stack_configure(mynet_stack *st, const struct mynet_config *c, char *e
                   "MYNET_ROUTES: gateway %s of route %s/%u is not on a connected subnet "
                   "(MYNET_ADDR)",
                   mn_ip4_str(r->via, a), mn_ip4_str(r->net, b), r->prefix);
+  }
+  return 0;
+}
+
+int mynet_port_open(mynet_stack *st, const struct mynet_config *c, mynet_port **out, char *err,
+                    size_t errlen)
+{
+  struct mn_iface *ifc = mn_iface_by_name(st, c->tap);
+  if (!c->tap[0] || !ifc) {
+    snprintf(err, errlen, "MYNET_TAP: the stack has no interface '%s'", c->tap);
+    return -ENODEV;
+  }
+  struct mn_device *dev;
+  int rc = mn_tap_open(c->tap, ifc->mtu, st->fd_floor, &dev, err, errlen);
+  if (rc < 0)
+    return rc;
+  if (c->faults.enabled) {
+    struct mn_device *wrapped = mn_faults_wrap(dev, &c->faults, &st->ctr);
+    if (!wrapped) {
+      dev->ops->destroy(dev);
+      snprintf(err, errlen, "MYNET_FAULTS: out of memory");
+      return -ENOMEM;
+    }
+    dev = wrapped;
+  }
+  *out = mn_port_new(dev, ifc->index);
+  if (!*out) {
+    snprintf(err, errlen, "out of memory");
+    return -ENOMEM;
   }
   return 0;
 }

@@ -102,7 +102,7 @@ static int bind_to_device(struct mynet_sock *s, const void *val, socklen_t len)
     return 0;
   }
   for (int i = 0; i < s->st->n_ifaces; i++) {
-    if (strcmp(s->st->ifaces[i].dev->name, name) == 0) {
+    if (strcmp(s->st->ifaces[i].name, name) == 0) {
       s->route.oif = i;
       return 0;
     }
@@ -114,7 +114,9 @@ static int bind_to_device(struct mynet_sock *s, const void *val, socklen_t len)
  * it once the common part has stored them. */
 static int tell_protocol(struct mynet_sock *s, int name, const void *val, socklen_t len)
 {
-  return mn_sock_ops_of(s)->setsockopt ? mn_sock_ops_of(s)->setsockopt(s, SOL_SOCKET, name, val, len) : 0;
+  return mn_sock_ops_of(s)->setsockopt
+             ? mn_sock_ops_of(s)->setsockopt(s, SOL_SOCKET, name, val, len)
+             : 0;
 }
 
 static int socket_set(struct mynet_sock *s, int name, const void *val, socklen_t len)
@@ -210,7 +212,7 @@ static int get_bound_device(const struct mynet_sock *s, void *val, socklen_t *le
   }
   if (*len < IFNAMSIZ)
     return -EINVAL;
-  const char *name = s->st->ifaces[s->route.oif].dev->name;
+  const char *name = s->st->ifaces[s->route.oif].name;
   return mn_sockopt_put(val, len, name, strlen(name) + 1);
 }
 
@@ -427,7 +429,8 @@ int mynet_getsockopt(mynet_sock *s, int level, int name, void *val, socklen_t *l
   if (level == IPPROTO_IP)
     return ip_get(s, name, val, len);
   if (level == s->proto)
-    return mn_sock_ops_of(s)->getsockopt ? mn_sock_ops_of(s)->getsockopt(s, level, name, val, len) : -ENOPROTOOPT;
+    return mn_sock_ops_of(s)->getsockopt ? mn_sock_ops_of(s)->getsockopt(s, level, name, val, len)
+                                         : -ENOPROTOOPT;
   /* Linux hands any other level to ip_getsockopt(), which answers
    * EOPNOTSUPP (so TCP_INFO on a UDP socket fails that way). */
   return -EOPNOTSUPP;

@@ -1,8 +1,8 @@
 /* The stack object: creation, the poll loop and the deadline. */
 #include "stack_impl.h"
 
-#include "dev/device.h"
 #include "net/arp.h"
+#include "port.h"
 #include "socket_impl.h"
 #include "transport/tcp.h"
 
@@ -23,7 +23,7 @@ int mynet_stack_new(const struct mynet_stack_params *p, mynet_stack **out)
   if (!st)
     return -ENOMEM;
   st->now = p->now;
-  st->hooks = p->hooks;
+  mn_log_ring_init(&st->log, p->log_level);
   st->fd_floor = p->fd_floor;
   mn_pool_init(&st->pool, p->pool_bytes ? p->pool_bytes : MN_POOL_DEFAULT);
   mn_mem_init(&st->mem);
@@ -39,13 +39,9 @@ int mynet_stack_new(const struct mynet_stack_params *p, mynet_stack **out)
     mynet_stack_free(st);
     return rc;
   }
-  struct mn_device *lo = mn_loopback_new();
-  if (!lo) {
-    mynet_stack_free(st);
-    return -ENOMEM;
-  }
   static const uint8_t zero_mac[6];
-  rc = mn_iface_add(st, lo, zero_mac, mn_ip4(127, 0, 0, 1), 8, true);
+  /* Linux's lo has an MTU of 64 KiB. */
+  rc = mn_iface_add(st, "lo", 65535 - 14, zero_mac, mn_ip4(127, 0, 0, 1), 8, true);
   if (rc < 0) {
     mynet_stack_free(st);
     return rc;
@@ -71,7 +67,7 @@ size_t mn_stack_free_report(mynet_stack *st)
   mn_tcp_destroy(st);
   mn_arp_destroy(st);
   for (int i = 0; i < st->n_ifaces; i++)
-    st->ifaces[i].dev->ops->destroy(st->ifaces[i].dev);
+    mn_pbuf_queue_clear(&st->ifaces[i].txq);
   size_t leaked = st->pool.live + st->timers.n;
   mn_timer_heap_destroy(&st->timers);
   mn_pool_destroy(&st->pool);
@@ -102,58 +98,65 @@ static const mn_timer_fn timer_fns[MN_TIMER_KINDS] = {
     [MN_TIMER_TCP_KEEP] = mn_tcp_keep_timer,
 };
 
-int mynet_stack_poll(mynet_stack *st, mynet_time now)
+/* Frames queued on the loopback go back in, as a device's would. */
+static int loopback_input(struct mynet_stack *st, int budget)
+{
+  struct mn_iface *lo = &st->ifaces[0];
+  int n = 0;
+  struct mn_pbuf *p;
+  while (n < budget && (p = mn_pbuf_queue_pop(&lo->txq))) {
+    mn_eth_input(st, lo, p);
+    n++;
+  }
+  return n;
+}
+
+int mynet_stack_poll(mynet_stack *st, mynet_port *const *ports, int nports, mynet_time now)
 {
   mynet_stack_set_now(st, now);
   int frames = 0;
   bool more = true;
-  /* Loopback frames produce replies on loopback; keep going until every
-   * device is drained or has used its budget this round. */
+  /* Loopback frames produce replies on loopback; keep going until it is
+   * drained or has used its budget this round. */
   for (int round = 0; more && round < 16; round++) {
-    more = false;
     /* ACKs that are merely due (every second segment) wait for the end of
      * the batch: one ACK for what arrived together, as GRO gives the
      * kernel.  Each frame written to a TAP costs a system call. */
     st->rx_batch = true;
     st->rx_epoch++;
-    for (int i = 0; i < st->n_ifaces; i++) {
-      struct mn_iface *ifc = &st->ifaces[i];
-      for (int n = 0; n < MN_POLL_BUDGET; n++) {
-        struct mn_pbuf *p = ifc->dev->ops->receive(ifc->dev, &st->pool, st->now);
-        if (!p)
-          break;
-        frames++;
-        more = ifc->loopback || more;
-        mn_eth_input(st, ifc, p);
-      }
-    }
+    for (int i = 0; i < nports; i++)
+      frames += mn_port_receive(st, ports[i], MN_POLL_BUDGET);
+    int lo = loopback_input(st, MN_POLL_BUDGET);
+    frames += lo;
+    more = lo > 0;
     st->rx_batch = false;
     mn_tcp_flush_acks(st);
     mn_timer_run(&st->timers, st->now, timer_fns);
   }
+  mynet_stack_flush(st, ports, nports);
   return frames;
+}
+
+void mynet_stack_flush(mynet_stack *st, mynet_port *const *ports, int nports)
+{
+  for (int i = 0; i < nports; i++)
+    mn_port_transmit(st, ports[i]);
 }
 
 mynet_time mynet_stack_deadline(const mynet_stack *st)
 {
   mynet_time t = mn_timer_next(&st->timers);
-  for (int i = 0; i < st->n_ifaces; i++) {
-    mynet_time d = st->ifaces[i].dev->ops->deadline(st->ifaces[i].dev);
-    if (d < t)
-      t = d;
-  }
+  /* Frames waiting for the loopback (or, between a call and the driver's
+   * flush, for a device) want a poll now. */
+  for (int i = 0; i < st->n_ifaces; i++)
+    if (st->ifaces[i].txq.count && st->now < t)
+      t = st->now;
   return t;
 }
 
-int mynet_stack_rx_fds(const mynet_stack *st, int *fds, int max)
+size_t mynet_stack_take_log(mynet_stack *st, int *level, char *buf, size_t cap)
 {
-  int n = 0;
-  for (int i = 0; i < st->n_ifaces && n < max; i++) {
-    int fd = st->ifaces[i].dev->ops->fd(st->ifaces[i].dev);
-    if (fd >= 0)
-      fds[n++] = fd;
-  }
-  return n;
+  return mn_log_ring_take(&st->log, level, buf, cap);
 }
 
 bool mynet_stack_lingering(const mynet_stack *st)
@@ -179,6 +182,8 @@ int64_t mynet_stack_counter(const mynet_stack *st, const char *name)
     return (int64_t)st->mem.failures;
   if (strcmp(name, "timers.armed") == 0)
     return (int64_t)st->timers.n;
+  if (strcmp(name, "log.dropped") == 0)
+    return (int64_t)st->log.dropped;
   return -1;
 }
 
@@ -201,20 +206,21 @@ size_t mynet_stack_counters_text(const mynet_stack *st, char *buf, size_t cap)
   MN_COUNTERS(MN_COUNTER_TEXT)
 #undef MN_COUNTER_TEXT
   append_counter(buf, cap, &n, "mem.alloc_failures", st->mem.failures);
+  append_counter(buf, cap, &n, "log.dropped", st->log.dropped);
   return n;
 }
 
 int mn_log_level(const struct mynet_stack *st)
 {
-  return st->hooks.log ? st->hooks.log_level : -1;
+  return st->log.level;
 }
 
-void mn_log_emit(const struct mynet_stack *st, int level, const char *fmt, ...)
+void mn_log_emit(struct mynet_stack *st, int level, const char *fmt, ...)
 {
   char msg[4096];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
-  st->hooks.log(st->hooks.ctx, level, msg);
+  mn_log_ring_put(&st->log, level, msg);
 }

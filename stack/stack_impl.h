@@ -21,7 +21,7 @@ struct mn_tcp_table;
 
 struct mynet_stack {
   mynet_time now;
-  struct mynet_stack_hooks hooks;
+  struct mn_log_ring log;
   struct mn_pool pool;
   struct mn_mem mem; /* sockets and their rings */
   struct mn_timer_heap timers;
@@ -40,7 +40,7 @@ struct mynet_stack {
   struct mynet_sock *all_socks;
   bool rx_batch;     /* inside mynet_stack_poll's receive loop */
   uint64_t rx_epoch; /* counts those loops */
-  int fd_floor;      /* mynet_stack_params.fd_floor */
+  int fd_floor;      /* mynet_stack_params.fd_floor, for the ports opened */
   uint64_t cookies;  /* SO_COOKIE values handed out */
 };
 

@@ -1,7 +1,8 @@
-/* A device is a small table of functions that move whole Ethernet frames.
- * The stack knows nothing else about it: a TAP, the in-process loopback,
- * a test device with inspectable queues, or a fault injector wrapped
- * around any of them. */
+/* A device is a small table of functions that move whole Ethernet frames:
+ * a TAP, a test device with inspectable queues, or a fault injector
+ * wrapped around either.  Devices belong to the process that opened them
+ * (a port, port.h) and live in its private memory: the table of functions
+ * is valid in that process only, so the stack's state never holds one. */
 #ifndef MN_DEV_DEVICE_H
 #define MN_DEV_DEVICE_H
 
@@ -29,9 +30,6 @@ struct mn_device {
   char name[16];
   uint16_t mtu; /* IP MTU: largest frame is mtu + 14 */
 };
-
-/* Loopback: frames sent are received on the next poll, in order. */
-struct mn_device *mn_loopback_new(void);
 
 /* An existing TAP device, opened by name through /dev/net/tun.  Returns
  * a negative errno, with a message for the user in err. */

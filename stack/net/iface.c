@@ -1,7 +1,6 @@
 /* Interfaces and Ethernet II input/output. */
 #include "net/iface.h"
 
-#include "dev/device.h"
 #include "net/arp.h"
 #include "net/ipv4.h"
 #include "net/route.h"
@@ -10,25 +9,24 @@
 #include "wire/eth.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
-int mn_iface_add(struct mynet_stack *st, struct mn_device *dev, const uint8_t mac[6], uint32_t addr,
-                 uint8_t prefix, bool loopback)
+int mn_iface_add(struct mynet_stack *st, const char *name, uint16_t mtu, const uint8_t mac[6],
+                 uint32_t addr, uint8_t prefix, bool loopback)
 {
-  if (st->n_ifaces >= MN_MAX_IFACES) {
-    dev->ops->destroy(dev);
+  if (st->n_ifaces >= MN_MAX_IFACES)
     return -ENOSPC;
-  }
   int index = st->n_ifaces;
   struct mn_iface *ifc = &st->ifaces[index];
   memset(ifc, 0, sizeof(*ifc));
   ifc->index = index;
-  ifc->dev = dev;
+  snprintf(ifc->name, sizeof(ifc->name), "%s", name);
   ifc->loopback = loopback;
   memcpy(ifc->mac, mac, 6);
   ifc->addr = addr;
   ifc->prefix = prefix;
-  ifc->mtu = dev->mtu;
+  ifc->mtu = mtu;
   st->n_ifaces++;
   if (!loopback) {
     int rc = mn_route_add_connected(st, addr & mn_prefix_mask(prefix), prefix, index);
@@ -37,7 +35,7 @@ int mn_iface_add(struct mynet_stack *st, struct mn_device *dev, const uint8_t ma
   }
   ifc->up = true;
   char a[16];
-  MN_INFO(st, "%s: up, %s/%u mtu %u mac %02x:%02x:%02x:%02x:%02x:%02x", dev->name,
+  MN_INFO(st, "%s: up, %s/%u mtu %u mac %02x:%02x:%02x:%02x:%02x:%02x", ifc->name,
           mn_ip4_str(addr, a), prefix, ifc->mtu, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
   if (!loopback)
     mn_arp_announce(st, ifc);
@@ -47,6 +45,14 @@ int mn_iface_add(struct mynet_stack *st, struct mn_device *dev, const uint8_t ma
 struct mn_iface *mn_iface_get(struct mynet_stack *st, int index)
 {
   return index >= 0 && index < st->n_ifaces ? &st->ifaces[index] : NULL;
+}
+
+struct mn_iface *mn_iface_by_name(struct mynet_stack *st, const char *name)
+{
+  for (int i = 0; i < st->n_ifaces; i++)
+    if (strcmp(st->ifaces[i].name, name) == 0)
+      return &st->ifaces[i];
+  return NULL;
 }
 
 struct mn_iface *mn_iface_by_addr(struct mynet_stack *st, uint32_t addr)
@@ -62,15 +68,13 @@ static void trace_frame(struct mynet_stack *st, const char *dir, const struct mn
 {
   char text[2048];
   mn_decode_frame(frame, len, text, sizeof(text));
-  mn_log_emit(st, MYNET_LOG_TRACE, "%s %s %zu bytes\n%s", ifc->dev->name, dir, len, text);
+  mn_log_emit(st, MYNET_LOG_TRACE, "%s %s %zu bytes\n%s", ifc->name, dir, len, text);
 }
 
 void mn_eth_input(struct mynet_stack *st, struct mn_iface *ifc, struct mn_pbuf *p)
 {
   st->ctr.eth_in_frames++;
   p->ifindex = ifc->index;
-  if (!ifc->loopback && st->hooks.frame)
-    st->hooks.frame(st->hooks.ctx, MYNET_FRAME_IN, p->data, p->len, st->now);
   if (MYNET_LOG_TRACE <= mn_log_level(st))
     trace_frame(st, "in", ifc, p->data, p->len);
 
@@ -120,15 +124,14 @@ int mn_eth_output(struct mynet_stack *st, struct mn_iface *ifc, const uint8_t ds
   memcpy(eth.dst, dst, 6);
   memcpy(eth.src, ifc->mac, 6);
   mn_eth_emit(&eth, h);
-  if (!ifc->loopback && st->hooks.frame)
-    st->hooks.frame(st->hooks.ctx, MYNET_FRAME_OUT, p->data, p->len, st->now);
   if (MYNET_LOG_TRACE <= mn_log_level(st))
     trace_frame(st, "out", ifc, p->data, p->len);
   st->ctr.eth_out_frames++;
-  int rc = ifc->dev->ops->transmit(ifc->dev, p, st->now);
-  if (rc < 0) {
+  if (ifc->txq.count >= MN_IFACE_TXQ_MAX) {
     st->ctr.dev_tx_dropped++;
-    MN_DEBUG(st, "%s: transmit failed: %d", ifc->dev->name, rc);
+    mn_pbuf_free(p);
+    return -ENOBUFS;
   }
-  return rc;
+  mn_pbuf_queue_push(&ifc->txq, p);
+  return 0;
 }

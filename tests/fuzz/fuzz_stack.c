@@ -13,6 +13,7 @@
  * Built with clang -fsanitize=fuzzer (cmake -DMYNET_FUZZ=ON); with other
  * compilers a main() replays files given on the command line. */
 #include "dev/device.h"
+#include "port.h"
 #include "stack_impl.h"
 #include "transport/tcp_impl.h"
 #include "wire/be.h"
@@ -47,7 +48,10 @@ static mynet_time fd_deadline(const struct mn_device *d)
   return ((const struct fuzz_dev *)d)->rx.count ? 0 : MYNET_TIME_NEVER;
 }
 
-static int fd_fd(const struct mn_device *d) { return -1; }
+static int fd_fd(const struct mn_device *d)
+{
+  return -1;
+}
 
 static void fd_destroy(struct mn_device *d)
 {
@@ -80,16 +84,19 @@ static size_t build_tcp(uint8_t *f, uint16_t sport, uint16_t dport, uint32_t seq
   memcpy(eth.dst, our_mac, 6);
   memcpy(eth.src, peer_mac, 6);
   mn_eth_emit(&eth, f);
-  struct mn_tcp_hdr th = {.sport = sport, .dport = dport, .seq = seq, .ack = ack,
-                          .flags = flags, .win = 65535};
+  struct mn_tcp_hdr th = {
+      .sport = sport, .dport = dport, .seq = seq, .ack = ack, .flags = flags, .win = 65535};
   if (flags & MN_TCP_SYN) {
     th.opt.mss_set = th.opt.sack_ok = th.opt.ws_set = true;
     th.opt.mss = 1460;
     th.opt.wscale = 7;
   }
   size_t tl = mn_tcp_emit(&th, f + 34, 0, PEER_IP, OUR_IP);
-  struct mn_ipv4_hdr ip = {.total_len = (uint16_t)(20 + tl), .ttl = 64,
-                           .proto = MN_IPPROTO_TCP, .src = PEER_IP, .dst = OUR_IP};
+  struct mn_ipv4_hdr ip = {.total_len = (uint16_t)(20 + tl),
+                           .ttl = 64,
+                           .proto = MN_IPPROTO_TCP,
+                           .src = PEER_IP,
+                           .dst = OUR_IP};
   mn_ipv4_emit(&ip, f + 14);
   return 34 + tl;
 }
@@ -105,8 +112,11 @@ static void steer(const struct mn_tcp_sock *tp, uint8_t ctl, uint8_t *f, size_t 
   memcpy(f, our_mac, 6);
   memcpy(f + 6, peer_mac, 6);
   mn_put16(f + 12, MN_ETHERTYPE_IPV4);
-  struct mn_ipv4_hdr ip = {.total_len = (uint16_t)(len - 14), .ttl = 64,
-                           .proto = MN_IPPROTO_TCP, .src = PEER_IP, .dst = OUR_IP};
+  struct mn_ipv4_hdr ip = {.total_len = (uint16_t)(len - 14),
+                           .ttl = 64,
+                           .proto = MN_IPPROTO_TCP,
+                           .src = PEER_IP,
+                           .dst = OUR_IP};
   mn_ipv4_emit(&ip, f + 14);
   uint8_t *t = f + 34;
   size_t tl = len - 34;
@@ -128,7 +138,7 @@ static void steer(const struct mn_tcp_sock *tp, uint8_t ctl, uint8_t *f, size_t 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   mynet_time now = MYNET_SEC(1000);
-  struct mynet_stack_params prm = {.seed = 1, .now = now, .pool_bytes = 4u << 20};
+  struct mynet_stack_params prm = {.seed = 1, .now = now, .pool_bytes = 4u << 20, .log_level = -1};
   mynet_stack *st;
   if (mynet_stack_new(&prm, &st) < 0)
     abort();
@@ -136,12 +146,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   dev->dev.ops = &fd_ops;
   strcpy(dev->dev.name, "fuzz0");
   dev->dev.mtu = 1500;
-  if (mn_iface_add(st, &dev->dev, our_mac, OUR_IP, 24, false) < 0)
+  int index = mn_iface_add(st, dev->dev.name, dev->dev.mtu, our_mac, OUR_IP, 24, false);
+  mynet_port *port = index < 0 ? NULL : mn_port_new(&dev->dev, index);
+  if (!port)
     abort();
   /* Teach the stack the peer's MAC, so replies go out at once. */
-  uint8_t arp[42] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06,
-                     0, 1, 0x08, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 192, 0, 2, 1,
-                     0, 0, 0, 0, 0, 0, 192, 0, 2, 2};
+  uint8_t arp[42] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0,   1, 0x08, 0x06,
+                     0,    1,    0x08, 0,    6,    4,    0, 1, 2, 0, 0,   0, 0,    1,
+                     192,  0,    2,    1,    0,    0,    0, 0, 0, 0, 192, 0, 2,    2};
   inject(st, dev, arp, sizeof(arp));
 
   mynet_sock *udp, *listener, *conn;
@@ -155,14 +167,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   /* One established connection, opened by the peer. */
   uint8_t f[2048];
   inject(st, dev, f, build_tcp(f, 40000, 80, 1000, 0, MN_TCP_SYN));
-  mynet_stack_poll(st, now);
+  mynet_stack_poll(st, &port, 1, now);
   struct mn_tcp_sock *child = NULL;
   for (struct mynet_sock *s = st->all_socks; s; s = s->all_next)
     if (s->type == SOCK_STREAM && s != listener)
       child = (struct mn_tcp_sock *)s;
   if (child) {
     inject(st, dev, f, build_tcp(f, 40000, 80, 1001, child->iss + 1, MN_TCP_ACK));
-    mynet_stack_poll(st, now);
+    mynet_stack_poll(st, &port, 1, now);
   }
   struct sockaddr_in peer;
   conn = NULL;
@@ -190,7 +202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       steer((const struct mn_tcp_sock *)conn, ctl, f, len);
     inject(st, dev, f, len);
     now += (mynet_time)(ctl & 0x40 ? MYNET_MS(300) : MYNET_US(50));
-    mynet_stack_poll(st, now);
+    mynet_stack_poll(st, &port, 1, now);
     if ((ctl & 0x0f) == 0x0f) {
       uint8_t buf[512];
       struct iovec iov = {buf, sizeof(buf)};
@@ -203,8 +215,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   mynet_close(udp);
   for (int i = 0; i < 200 && mynet_stack_deadline(st) != MYNET_TIME_NEVER; i++) {
     now = mynet_stack_deadline(st) > now ? mynet_stack_deadline(st) : now + 1;
-    mynet_stack_poll(st, now);
+    mynet_stack_poll(st, &port, 1, now);
   }
+  mynet_port_close(port);
   if (mn_stack_free_report(st) != 0)
     abort(); /* a packet buffer or a timer leaked */
   return 0;

@@ -345,7 +345,7 @@ START_TEST(test_arp_gratuitous_request_announces_our_address_at_interface_up)
   struct tn t;
   tn_setup_stack(&t, 0);
   t.dev = tn_device_new();
-  ck_assert_int_eq(mn_iface_add(t.st, t.dev, tn_mac, TN_ADDR, 24, false), 1);
+  ck_assert_int_eq(tn_attach(&t, t.dev, NULL, tn_mac, TN_ADDR, 24), 1);
   struct mn_arp_pkt a;
   mn_pbuf_free(tn_expect_arp(&t, &a));
   ck_assert_uint_eq(a.op, MN_ARP_REQUEST);

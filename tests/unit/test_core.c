@@ -161,7 +161,7 @@ START_TEST(test_core_stack_with_a_small_pool_refuses_to_send_with_enobufs)
   struct tn t;
   tn_setup_stack(&t, 2 * MN_PBUF_SMALL);
   t.dev = tn_device_new();
-  ck_assert_int_eq(mn_iface_add(t.st, t.dev, tn_mac, TN_ADDR, 24, false), 1);
+  ck_assert_int_eq(tn_attach(&t, t.dev, NULL, tn_mac, TN_ADDR, 24), 1);
   mn_pbuf_free(tn_pop(&t)); /* the announcement */
   tn_inject_arp(&t, MN_ARP_REQUEST, tn_peer_mac, TN_PEER, (const uint8_t[6]){0}, TN_ADDR);
   /* The reply sits in the device's queue: one slot of two in use. */

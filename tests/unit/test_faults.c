@@ -345,10 +345,10 @@ START_TEST(test_faults_stack_polls_at_the_release_time_the_device_reports)
   ck_assert_int_eq(mynet_parse_faults("delay=20ms", &cfg, NULL, 0), 0);
   t.dev = tn_device_new(); /* tn_pop and tn_inject_* see the wire side */
   struct mn_device *dev = mn_faults_wrap(t.dev, &cfg, &t.st->ctr);
-  ck_assert_int_eq(mn_iface_add(t.st, dev, tn_mac, TN_ADDR, 24, false), 1);
+  ck_assert_int_eq(tn_attach(&t, dev, t.dev, tn_mac, TN_ADDR, 24), 1);
   /* Even the announcement waits 20 ms. */
   tn_expect_silence(&t);
-  ck_assert_int_eq(mynet_stack_deadline(t.st), t.now + MYNET_MS(20));
+  ck_assert_int_eq(tn_deadline(&t), t.now + MYNET_MS(20));
   tn_advance(&t, MYNET_MS(20));
   struct mn_arp_pkt a;
   mn_pbuf_free(tn_expect_arp(&t, &a));
@@ -368,7 +368,7 @@ START_TEST(test_faults_stack_polls_at_the_release_time_the_device_reports)
   mn_pbuf_free(tn_expect_arp(&t, &a));
   ck_assert_uint_eq(a.op, MN_ARP_REPLY);
   ck_assert_int_eq(mynet_stack_counter(t.st, "faults.delayed"), 3);
-  ck_assert_int_eq(mynet_stack_deadline(t.st) > t.now + MYNET_SEC(1), 1);
+  ck_assert_int_eq(tn_deadline(&t) > t.now + MYNET_SEC(1), 1);
   tn_teardown(&t);
 }
 END_TEST

@@ -145,7 +145,7 @@ START_TEST(test_route_each_connected_subnet_uses_its_own_interface_and_source)
   tn_setup(&t, false);
   static const uint8_t mac2[6] = {0x02, 0, 0, 0, 1, 2};
   struct mn_device *dev2 = tn_device_new();
-  ck_assert_int_eq(mn_iface_add(t.st, dev2, mac2, mn_ip4(198, 51, 100, 2), 24, false), 2);
+  ck_assert_int_eq(tn_attach(&t, dev2, NULL, mac2, mn_ip4(198, 51, 100, 2), 24), 2);
   mn_pbuf_free(tn_device_pop_tx(dev2)); /* its announcement */
   struct mn_route_result r = lookup_ok(&t, mn_ip4(198, 51, 100, 9));
   ck_assert_int_eq(r.ifindex, 2);

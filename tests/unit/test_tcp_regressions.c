@@ -77,7 +77,6 @@ START_TEST(test_a_tiny_peer_mss_with_timestamps_does_not_wrap)
 }
 END_TEST
 
-
 static int reconnect(mynet_sock *s)
 {
   struct sockaddr_in to = tn_sin(TN_PEER, PEER_PORT);

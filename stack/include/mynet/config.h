@@ -71,11 +71,17 @@ MYNET_API int mynet_parse_duration(const char *s, mynet_time *out);
 MYNET_API int mynet_parse_faults(const char *s, struct mynet_faults_cfg *f, char *err,
                                  size_t errlen);
 
-/* Bring up the configured interfaces on a stack: the TAP named by
- * c->tap (if any) and loopback.  Returns 0 or a negative errno with a
- * message in err. */
+/* Bring up the configured interface on a stack (loopback is always
+ * there): the one named by c->tap, if any, with its address, MAC, MTU and
+ * routes.  Its device is opened by mynet_port_open, by each process that
+ * drives the stack.  Returns 0 or a negative errno with a message in
+ * err. */
 MYNET_API int mynet_stack_configure(mynet_stack *st, const struct mynet_config *c, char *err,
                                     size_t errlen);
+/* This process's port for the configured interface: the TAP named by
+ * c->tap, wrapped in the fault injector if c->faults says so. */
+MYNET_API int mynet_port_open(mynet_stack *st, const struct mynet_config *c, mynet_port **out,
+                              char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -42,23 +42,16 @@ enum mynet_log_level {
 
 enum mynet_frame_dir { MYNET_FRAME_IN = 0, MYNET_FRAME_OUT = 1 };
 
-/* Where the stack's words and frames go; all optional. */
-struct mynet_stack_hooks {
-  void *ctx;
-  int log_level; /* messages above this level are never formatted */
-  void (*log)(void *ctx, int level, const char *msg);
-  /* Every frame received or sent on a non-loopback interface. */
-  void (*frame)(void *ctx, int dir, const uint8_t *frame, size_t len, mynet_time now);
-};
-
 struct mynet_stack_params {
   uint64_t seed; /* random source: ISNs, ports, IP IDs, MACs */
   mynet_time now;
-  struct mynet_stack_hooks hooks;
+  /* Messages above this level are never formatted; the others wait in the
+   * stack for mynet_stack_take_log().  -1: none. */
+  int log_level;
   size_t pool_bytes; /* bound on packet-buffer memory; 0 = default (32 MiB) */
-  /* Lowest number for the descriptors the stack opens for itself (the
-   * TAP): a driver living inside another program keeps them out of the
-   * program's way.  0: wherever the kernel puts them. */
+  /* Lowest number for the descriptors a port opens (the TAP): a driver
+   * living inside another program keeps them out of the program's way.
+   * 0: wherever the kernel puts them. */
   int fd_floor;
 };
 
@@ -69,16 +62,44 @@ MYNET_API void mynet_stack_free(mynet_stack *st);
 MYNET_API void mynet_stack_set_now(mynet_stack *st, mynet_time now);
 MYNET_API mynet_time mynet_stack_now(const mynet_stack *st);
 
-/* Receive pending frames from every device, run due timers and deliver
- * loopback traffic.  Returns the number of frames processed. */
-MYNET_API int mynet_stack_poll(mynet_stack *st, mynet_time now);
+/* A port: a device one process has opened for one of the stack's
+ * interfaces (its TAP queue, a test device), with what the process
+ * wraps around it (fault injection, a capture hook).  Ports are each
+ * process's own and never part of the stack's state: the stack queues the
+ * frames an interface sends, and whoever drives it (holding the lock)
+ * hands them to its port and the port's received frames to the stack. */
+typedef struct mynet_port mynet_port;
+
+/* Receive what the ports have, deliver loopback traffic, run due timers,
+ * and hand every frame the stack queued meanwhile to the ports of its
+ * interface.  Returns the number of frames received. */
+MYNET_API int mynet_stack_poll(mynet_stack *st, mynet_port *const *ports, int nports,
+                               mynet_time now);
+/* Hand the frames the stack queued (by calls made since the last poll) to
+ * the ports of their interfaces. */
+MYNET_API void mynet_stack_flush(mynet_stack *st, mynet_port *const *ports, int nports);
 
 /* The earliest time at which mynet_stack_poll() must be called even if no
- * frame arrives; MYNET_TIME_NEVER if none, a time <= now if immediately. */
+ * frame arrives; MYNET_TIME_NEVER if none, a time <= now if immediately.
+ * Ports have deadlines of their own (mynet_port_deadline). */
 MYNET_API mynet_time mynet_stack_deadline(const mynet_stack *st);
 
-/* Kernel file descriptors the driver should wait on for incoming frames. */
-MYNET_API int mynet_stack_rx_fds(const mynet_stack *st, int *fds, int max);
+/* The next message the stack logged (at or below params.log_level), or 0
+ * when none waits: its length is returned and up to cap - 1 bytes of it
+ * are copied to buf with a NUL; *level gets its level.  Messages that did
+ * not fit in the stack's log buffer are counted (log.dropped). */
+MYNET_API size_t mynet_stack_take_log(mynet_stack *st, int *level, char *buf, size_t cap);
+
+/* Capture hook of a port: every frame it receives or sends. */
+typedef void (*mynet_frame_fn)(void *ctx, int dir, const uint8_t *frame, size_t len,
+                               mynet_time now);
+MYNET_API void mynet_port_set_frame_hook(mynet_port *p, mynet_frame_fn fn, void *ctx);
+/* A kernel fd that becomes readable when the port has frames, or -1. */
+MYNET_API int mynet_port_fd(const mynet_port *p);
+/* When the port will have frames that no fd event announces (its own
+ * delay queues); MYNET_TIME_NEVER if never. */
+MYNET_API mynet_time mynet_port_deadline(const mynet_port *p);
+MYNET_API void mynet_port_close(mynet_port *p);
 
 /* True while some closed socket still has data or a FIN exchange to finish,
  * or packets wait for address resolution:

@@ -1,5 +1,7 @@
 #include "helpers/pair.h"
 
+#include "port.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,14 +13,18 @@ struct pair_frame {
 };
 
 static mynet_stack *make_stack(uint64_t seed, uint32_t addr, uint8_t last, struct mn_device **dev,
-                               mynet_time now)
+                               mynet_port **port, mynet_time now)
 {
-  struct mynet_stack_params prm = {.seed = seed, .now = now};
+  struct mynet_stack_params prm = {.seed = seed, .now = now, .log_level = -1};
   mynet_stack *st;
   ck_assert_int_eq(mynet_stack_new(&prm, &st), 0);
   *dev = tn_device_new();
   uint8_t mac[6] = {0x02, 0, 0, 0, 0, last};
-  ck_assert_int_ge(mn_iface_add(st, *dev, mac, addr, 24, false), 1);
+  int index = mn_iface_add(st, (*dev)->name, (*dev)->mtu, mac, addr, 24, false);
+  ck_assert_int_ge(index, 1);
+  *port = mn_port_new(*dev, index);
+  ck_assert_ptr_nonnull(*port);
+  tn_device_bind(*dev, st, *port);
   return st;
 }
 
@@ -26,8 +32,8 @@ void pair_setup(struct pair *p, uint64_t seed)
 {
   memset(p, 0, sizeof(*p));
   p->now = MYNET_SEC(100);
-  p->a = make_stack(seed * 2 + 1, PAIR_A, 1, &p->da, p->now);
-  p->b = make_stack(seed * 2 + 2, PAIR_B, 2, &p->db, p->now);
+  p->a = make_stack(seed * 2 + 1, PAIR_A, 1, &p->da, &p->pa, p->now);
+  p->b = make_stack(seed * 2 + 2, PAIR_B, 2, &p->db, &p->pb, p->now);
   mn_rand_seed(&p->rand, seed);
   p->delay = MYNET_MS(1);
 }
@@ -93,12 +99,12 @@ void pair_run(struct pair *p, mynet_time dt)
 {
   mynet_time end = p->now + dt;
   for (;;) {
-    mynet_stack_poll(p->a, p->now);
-    mynet_stack_poll(p->b, p->now);
+    mynet_stack_poll(p->a, &p->pa, 1, p->now);
+    mynet_stack_poll(p->b, &p->pb, 1, p->now);
     collect(p);
     deliver_due(p);
-    mynet_stack_poll(p->a, p->now);
-    mynet_stack_poll(p->b, p->now);
+    mynet_stack_poll(p->a, &p->pa, 1, p->now);
+    mynet_stack_poll(p->b, &p->pb, 1, p->now);
     collect(p);
     mynet_time next = mynet_stack_deadline(p->a);
     mynet_time nb = mynet_stack_deadline(p->b);
@@ -116,8 +122,8 @@ void pair_run(struct pair *p, mynet_time dt)
     p->now = next;
   }
   p->now = end;
-  mynet_stack_poll(p->a, p->now);
-  mynet_stack_poll(p->b, p->now);
+  mynet_stack_poll(p->a, &p->pa, 1, p->now);
+  mynet_stack_poll(p->b, &p->pb, 1, p->now);
   collect(p);
 }
 
@@ -145,6 +151,8 @@ void pair_teardown(struct pair *p)
     mn_pbuf_free(f);
   while ((f = tn_device_pop_tx(p->db)))
     mn_pbuf_free(f);
+  mynet_port_close(p->pa);
+  mynet_port_close(p->pb);
   ck_assert_uint_eq(mn_stack_free_report(p->a), 0);
   ck_assert_uint_eq(mn_stack_free_report(p->b), 0);
 }

@@ -15,6 +15,7 @@ struct pair_frame;
 struct pair {
   mynet_stack *a, *b;
   struct mn_device *da, *db;
+  mynet_port *pa, *pb; /* the devices' ports */
   mynet_time now;
   struct mn_rand rand;
   uint32_t loss_ppm, dup_ppm, reorder_ppm;

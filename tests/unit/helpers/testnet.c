@@ -1,5 +1,7 @@
 #include "helpers/testnet.h"
 
+#include "port.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -12,6 +14,8 @@ const uint8_t tn_peer_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
 struct tn_device {
   struct mn_device dev;
   struct mn_pbuf_queue rx, tx;
+  mynet_stack *st;  /* once bound: frames the stack queued are handed over... */
+  mynet_port *port; /* ...through this port before tx is looked at */
 };
 
 static int td_transmit(struct mn_device *d, struct mn_pbuf *p, mynet_time now)
@@ -66,26 +70,70 @@ void tn_device_inject(struct mn_device *d, struct mn_pbuf *p)
   mn_pbuf_queue_push(&((struct tn_device *)d)->rx, p);
 }
 
+void tn_device_bind(struct mn_device *d, mynet_stack *st, mynet_port *port)
+{
+  struct tn_device *td = (struct tn_device *)d;
+  td->st = st;
+  td->port = port;
+}
+
+static void handover(struct tn_device *td)
+{
+  if (td->st)
+    mynet_stack_flush(td->st, &td->port, 1);
+}
+
 struct mn_pbuf *tn_device_pop_tx(struct mn_device *d)
 {
-  return mn_pbuf_queue_pop(&((struct tn_device *)d)->tx);
+  struct tn_device *td = (struct tn_device *)d;
+  handover(td);
+  return mn_pbuf_queue_pop(&td->tx);
 }
 
 size_t tn_device_tx_count(const struct mn_device *d)
 {
-  return ((const struct tn_device *)d)->tx.count;
+  struct tn_device *td = (struct tn_device *)d;
+  handover(td);
+  return td->tx.count;
 }
 
-static void log_hook(void *ctx, int level, const char *msg)
+int tn_attach(struct tn *t, struct mn_device *dev, struct mn_device *inner, const uint8_t mac[6],
+              uint32_t addr, uint8_t prefix)
 {
-  fprintf(stderr, "[%d] %s\n", level, msg);
+  ck_assert_int_lt(t->nports, TN_MAX_PORTS);
+  int index = mn_iface_add(t->st, dev->name, dev->mtu, mac, addr, prefix, false);
+  ck_assert_int_ge(index, 1);
+  mynet_port *port = mn_port_new(dev, index);
+  ck_assert_ptr_nonnull(port);
+  t->ports[t->nports++] = port;
+  tn_device_bind(inner ? inner : dev, t->st, port);
+  return index;
+}
+
+mynet_time tn_deadline(const struct tn *t)
+{
+  mynet_time d = mynet_stack_deadline(t->st);
+  for (int i = 0; i < t->nports; i++) {
+    mynet_time p = mynet_port_deadline(t->ports[i]);
+    if (p < d)
+      d = p;
+  }
+  return d;
+}
+
+void tn_drain_log(mynet_stack *st)
+{
+  char msg[4096];
+  int level;
+  while (mynet_stack_take_log(st, &level, msg, sizeof(msg)) > 0)
+    fprintf(stderr, "[%d] %s\n", level, msg);
 }
 
 void tn_setup(struct tn *t, bool learn_peer)
 {
   tn_setup_stack(t, 0);
   t->dev = tn_device_new();
-  ck_assert_int_eq(mn_iface_add(t->st, t->dev, tn_mac, TN_ADDR, 24, false), 1);
+  ck_assert_int_eq(tn_attach(t, t->dev, NULL, tn_mac, TN_ADDR, 24), 1);
   /* The gratuitous ARP sent at interface up. */
   struct mn_pbuf *g = tn_pop(t);
   ck_assert_ptr_nonnull(g);
@@ -103,6 +151,11 @@ void tn_teardown(struct tn *t)
   struct mn_pbuf *p;
   while (t->dev && (p = tn_pop(t)))
     mn_pbuf_free(p);
+  tn_drain_log(t->st);
+  /* The ports first: their queues hold buffers of the stack's pool. */
+  for (int i = 0; i < t->nports; i++)
+    mynet_port_close(t->ports[i]);
+  t->nports = 0;
   size_t leaked = mn_stack_free_report(t->st);
   ck_assert_msg(leaked == 0, "%zu packet buffers leaked", leaked);
   t->st = NULL;
@@ -117,6 +170,7 @@ static void answer_arp(struct tn *t)
     struct mn_pbuf_queue keep = {0};
     bool asked = false;
     struct mn_pbuf *p;
+    handover(td);
     while ((p = mn_pbuf_queue_pop(&td->tx))) {
       struct mn_eth_hdr eth;
       struct mn_arp_pkt a;
@@ -144,13 +198,15 @@ static void answer_arp(struct tn *t)
     memcpy(a.tha, tn_mac, 6);
     mn_arp_emit(&a, r->data + MN_ETH_HDR_LEN);
     tn_device_inject(t->dev, r);
-    mynet_stack_poll(t->st, t->now);
+    mynet_stack_poll(t->st, t->ports, t->nports, t->now);
   }
 }
 
 void tn_poll(struct tn *t)
 {
-  mynet_stack_poll(t->st, t->now);
+  mynet_stack_poll(t->st, t->ports, t->nports, t->now);
+  if (t->log_level >= 0)
+    tn_drain_log(t->st);
   if (t->answer_arp && t->dev)
     answer_arp(t);
 }
@@ -161,7 +217,7 @@ void tn_advance(struct tn *t, mynet_time dt)
    * own time, as they would on a real clock. */
   mynet_time end = t->now + dt;
   for (;;) {
-    mynet_time d = mynet_stack_deadline(t->st);
+    mynet_time d = tn_deadline(t);
     if (d > end)
       break;
     if (d > t->now)
@@ -285,11 +341,8 @@ void tn_setup_stack(struct tn *t, size_t pool_bytes)
   const char *lvl = getenv("TN_LOG");
   t->log_level = lvl ? atoi(lvl) : -1;
   t->now = MYNET_SEC(1000);
-  struct mynet_stack_params p = {.seed = 42, .now = t->now, .pool_bytes = pool_bytes};
-  if (t->log_level >= 0) {
-    p.hooks.log = log_hook;
-    p.hooks.log_level = t->log_level;
-  }
+  struct mynet_stack_params p = {
+      .seed = 42, .now = t->now, .pool_bytes = pool_bytes, .log_level = t->log_level};
   ck_assert_int_eq(mynet_stack_new(&p, &t->st), 0);
 }
 

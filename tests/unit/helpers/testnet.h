@@ -26,11 +26,15 @@
 extern const uint8_t tn_mac[6];
 extern const uint8_t tn_peer_mac[6];
 
+#define TN_MAX_PORTS 4
+
 struct tn {
   mynet_stack *st;
-  struct mn_device *dev; /* the test device; frames the stack sends queue here */
+  struct mn_device *dev;           /* the test device; frames the stack sends queue here */
+  mynet_port *ports[TN_MAX_PORTS]; /* the devices' ports, which tn_poll drives */
+  int nports;
   mynet_time now;
-  int log_level;         /* MYNET_LOG level for the stack's hook; -1 = quiet */
+  int log_level;         /* log level of the stack, printed on stderr; -1 = quiet */
   bool hold;             /* tn_inject_* only queue frames; tn_poll delivers them as one batch */
   struct mn_eth_hdr eth; /* Ethernet header of the last frame tn_expect_* took */
   /* Answer the stack's ARP requests for TN_PEER as the peer would, and
@@ -39,8 +43,20 @@ struct tn {
 };
 
 /* A test device: tx frames are kept for inspection, rx frames are what
- * the test injected. */
+ * the test injected.  Once attached (tn_attach), looking at its tx frames
+ * first has the stack hand over what it queued. */
 struct mn_device *tn_device_new(void);
+/* An interface of t's stack with a port around dev (the MAC, address and
+ * prefix given, dev's name and MTU); test devices in dev (or wrapped by
+ * it: inner, or NULL) are bound to that port.  Returns the ifindex. */
+int tn_attach(struct tn *t, struct mn_device *dev, struct mn_device *inner, const uint8_t mac[6],
+              uint32_t addr, uint8_t prefix);
+/* Bind a test device to a stack and the port that carries its frames. */
+void tn_device_bind(struct mn_device *d, mynet_stack *st, mynet_port *port);
+/* The earliest of the stack's deadline and its ports'. */
+mynet_time tn_deadline(const struct tn *t);
+/* Print and forget what the stack logged (at t->log_level). */
+void tn_drain_log(mynet_stack *st);
 void tn_device_inject(struct mn_device *d, struct mn_pbuf *p);
 struct mn_pbuf *tn_device_pop_tx(struct mn_device *d);
 size_t tn_device_tx_count(const struct mn_device *d);
