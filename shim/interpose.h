@@ -141,7 +141,7 @@
         (node, service, hints, res))                                                               \
   FIXED(struct hostent *, gethostbyname, (const char *name), (name))                               \
   FIXED(int, gethostbyname_r,                                                                      \
-        (const char *name, struct hostent *ret, char *buf, size_t buflen, struct hostent **result,  \
+        (const char *name, struct hostent *ret, char *buf, size_t buflen, struct hostent **result, \
          int *h_errnop),                                                                           \
         (name, ret, buf, buflen, result, h_errnop))                                                \
   FIXED(struct hostent *, gethostbyname2, (const char *name, int af), (name, af))                  \

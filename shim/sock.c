@@ -7,6 +7,7 @@
 #include "fdtable.h"
 #include "runtime.h"
 #include "sock.h"
+#include "sockmap.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -21,12 +22,6 @@
 
 #define IN_EVENTS (POLLIN | POLLRDNORM | POLLRDBAND)
 #define OUT_EVENTS (POLLOUT | POLLWRNORM | POLLWRBAND)
-
-/* Sockets whose events may have changed during the current hold of the
- * stack lock.  The stack calls notify from deep inside its own code, where
- * it must not be re-entered (mynet_notify_fn), so the eventfds are updated
- * by shim_unlock(), once per socket. */
-static struct shim_sock *dirty_head;
 
 void shim_sock_ref(struct shim_sock *ss)
 {
@@ -49,9 +44,11 @@ int shim_sock_check(const struct shim_sock *ss)
   return ss->closed ? -EBADF : 0;
 }
 
-static void futex_wake_all(uint32_t *word)
+/* The word is the stack socket's, in memory other processes may share:
+ * a shared (not _PRIVATE) futex operation. */
+static void futex_wake_all(const uint32_t *word)
 {
-  REAL(syscall)(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+  REAL(syscall)(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
 /* The events registered poll/select callers want to hear about. */
@@ -106,33 +103,22 @@ static void refresh(struct shim_sock *ss)
    * below the low-water mark that POLLIN reports. */
   bool more_input = ss->sleep_in && gen != ss->rx_gen_seen;
   ss->rx_gen_seen = gen;
-  if ((ev & sleep_mask) || more_input) {
-    __atomic_add_fetch(&ss->wake_seq, 1, __ATOMIC_RELEASE);
-    futex_wake_all(&ss->wake_seq);
-  }
+  if ((ev & sleep_mask) || more_input)
+    futex_wake_all(mynet_sock_wake_word(ss->s));
   if (ss->items)
     shim_epoll_sock_changed(ss, ev, gen);
 }
 
-static void notify(void *ctx, mynet_sock *s)
-{
-  struct shim_sock *ss = ctx;
-  if (ss->dirty)
-    return;
-  ss->dirty = true;
-  shim_sock_ref(ss);
-  ss->next_dirty = dirty_head;
-  dirty_head = ss;
-}
-
 void shim_sock_flush(void)
 {
-  while (dirty_head) {
-    struct shim_sock *ss = dirty_head;
-    dirty_head = ss->next_dirty;
-    ss->dirty = false;
-    refresh(ss);
-    shim_sock_unref(ss);
+  mynet_stack *st = shim_stack();
+  if (!st)
+    return;
+  mynet_sock *s;
+  while ((s = mynet_stack_next_woken(st))) {
+    struct shim_sock *ss = shim_sockmap_get(s);
+    if (ss)
+      refresh(ss);
   }
 }
 
@@ -154,8 +140,8 @@ struct shim_sock *shim_sock_lock(int fd)
 void shim_sock_unlock(struct shim_sock *ss)
 {
   int saved = errno;
-  /* Also here, not only on notify: a call that consumed the input may
-   * leave waiters' views stale if the stack did not notify for it. */
+  /* Also here, not only for woken sockets: a call that consumed the input
+   * may leave waiters' views stale if the stack did not wake it. */
   refresh(ss);
   shim_sock_unref(ss);
   shim_unlock();
@@ -175,7 +161,12 @@ int shim_sock_open(mynet_sock *s, int type, int flags)
   struct shim_sock *ss = calloc(1, sizeof *ss);
   if (ss) /* before the table sees it: it counts sockets by kind */
     ss->file = (struct shim_file){.kind = SHIM_FILE_SOCK, .nfds = 1};
-  int r = ss ? shim_fd_attach(fd, &ss->file) : -ENOMEM;
+  int r = ss ? shim_sockmap_put(s, ss) : -ENOMEM;
+  if (r == 0) {
+    r = shim_fd_attach(fd, &ss->file);
+    if (r < 0)
+      shim_sockmap_del(s);
+  }
   if (r < 0) {
     free(ss);
     REAL(close)(fd);
@@ -188,7 +179,6 @@ int shim_sock_open(mynet_sock *s, int type, int flags)
   ss->type = type;
   ss->refs = 1; /* the descriptor's */
   ss->nonblock = (flags & SOCK_NONBLOCK) != 0;
-  mynet_sock_set_notify(s, notify, ss);
   return fd;
 }
 
@@ -221,12 +211,11 @@ static void release(struct shim_sock *ss)
 {
   if (!ss->forked) {
     shim_epoll_sock_closed(ss);
-    mynet_sock_set_notify(ss->s, NULL, NULL);
-    mynet_close(ss->s);
+    shim_sockmap_del(ss->s);
+    mynet_close(ss->s); /* changes the wake word */
+    futex_wake_all(mynet_sock_wake_word(ss->s));
   }
   ss->closed = true;
-  __atomic_add_fetch(&ss->wake_seq, 1, __ATOMIC_RELEASE);
-  futex_wake_all(&ss->wake_seq);
 }
 
 int shim_sock_drop_fd(struct shim_sock *ss, int fd, bool close_fd)
@@ -308,7 +297,7 @@ static long sleep_on(struct sleeper *sl, uint32_t seen, const struct timespec *t
   pthread_cleanup_push(sleeper_cancelled, sl);
   int oldtype;
   pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &oldtype);
-  n = REAL(syscall)(SYS_futex, &sl->ss->wake_seq, FUTEX_WAIT_PRIVATE, seen, tp, NULL, 0);
+  n = REAL(syscall)(SYS_futex, mynet_sock_wake_word(sl->ss->s), FUTEX_WAIT, seen, tp, NULL, 0);
   err = errno;
   pthread_setcanceltype(oldtype, NULL);
   pthread_cleanup_pop(0);
@@ -324,7 +313,7 @@ int shim_sock_wait(struct shim_sock *ss, unsigned events, mynet_time deadline)
   struct sleeper sl = {
       .ss = ss, .in = (events & (IN_EVENTS | POLLRDHUP)) != 0, .out = (events & OUT_EVENTS) != 0};
   sleeper_count(&sl, +1);
-  uint32_t seen = __atomic_load_n(&ss->wake_seq, __ATOMIC_ACQUIRE);
+  uint32_t seen = __atomic_load_n(mynet_sock_wake_word(ss->s), __ATOMIC_ACQUIRE);
   struct timespec ts, *tp = NULL;
   if (deadline != MYNET_TIME_NEVER) {
     mynet_time left = deadline - shim_now();
@@ -368,5 +357,4 @@ void shim_sock_forked(void)
   for (int fd = 0; (f = shim_fd_next_file(&fd)) != NULL; fd++)
     if (f->kind == SHIM_FILE_SOCK)
       ((struct shim_sock *)f)->forked = true;
-  dirty_head = NULL; /* the parent's pending work, not ours */
 }

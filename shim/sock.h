@@ -5,10 +5,10 @@
  *
  * Three kinds of waiting, each woken when the socket's events change:
  * - A blocking call (recv, send, accept, connect) sleeps on a futex, the
- *   socket's wake_seq.  A futex wait without a timeout is restarted by the
- *   kernel after a handler installed with SA_RESTART and fails with EINTR
- *   otherwise; with a timeout it always fails with EINTR: exactly what
- *   signal(7) says of sockets with and without SO_RCVTIMEO/SO_SNDTIMEO.
+ *   stack socket's wake word (mynet_sock_wake_word).  A futex wait without a timeout is restarted
+ * by the kernel after a handler installed with SA_RESTART and fails with EINTR otherwise; with a
+ * timeout it always fails with EINTR: exactly what signal(7) says of sockets with and without
+ * SO_RCVTIMEO/SO_SNDTIMEO.
  * - poll/select wait in the kernel on the eventfd (the fd number itself),
  *   which is readable while the socket has an event that a registered
  *   poller asked for (or POLLERR/POLLHUP): no registered poller, no
@@ -32,12 +32,11 @@ struct shim_sock {
    * one eventfd), for updating its level; -1 once none is left. */
   int evfd;
   int type;      /* SOCK_STREAM or SOCK_DGRAM */
-  unsigned refs; /* descriptor numbers + calls in progress + dirty list */
+  unsigned refs; /* descriptor numbers + calls in progress */
   /* poll/select callers registered for each kind of event. */
   unsigned pollers, poll_in, poll_out, poll_pri, poll_rdhup;
   /* Threads asleep in a blocking call, by what they wait for. */
   unsigned sleep_in, sleep_out;
-  uint32_t wake_seq;             /* the futex: bumped when sleepers should look again */
   uint32_t rx_gen_seen;          /* the stack's input generation at the last look */
   struct shim_epitem *items;     /* epoll registrations (epoll.h) */
   mynet_time rcvtimeo, sndtimeo; /* SO_RCVTIMEO/SO_SNDTIMEO: 0 none, <0 expired */
@@ -45,8 +44,6 @@ struct shim_sock {
   bool level;                    /* the eventfd is readable now */
   bool closed;                   /* the last descriptor is gone: calls fail with EBADF */
   bool forked;                   /* inherited by a forked child: unusable there */
-  bool dirty;                    /* on the list of deferred notifications */
-  struct shim_sock *next_dirty;
 };
 
 /* If fd is one of our sockets: takes the stack lock and a reference and
@@ -98,8 +95,8 @@ void shim_sock_interest(struct shim_sock *ss, short events, int delta);
 void shim_sock_ref(struct shim_sock *ss);
 void shim_sock_unref(struct shim_sock *ss);
 
-/* Under the lock, called by shim_unlock(): deliver the notifications the
- * stack made during the calls just completed. */
+/* Under the lock, called by shim_unlock(): bring the waiters of every
+ * socket the stack woke during this hold of the lock up to date. */
 void shim_sock_flush(void);
 
 /* Under the lock, at exit: closes every socket still open in the stack

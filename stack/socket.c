@@ -54,8 +54,21 @@ void mn_sock_inherit(struct mynet_sock *child, const struct mynet_sock *parent)
 
 void mn_sock_wake(struct mynet_sock *s)
 {
-  if (s->notify)
-    s->notify(s->notify_ctx, s);
+  /* The stack calls nobody back (its state holds no function pointers,
+   * and the waiter may be in another process): the socket goes on the
+   * woken list, and whoever drives the stack wakes its waiters. */
+  s->wake_gen++;
+  if (s->woken)
+    return;
+  struct mynet_stack *st = s->st;
+  s->woken = true;
+  s->woken_next = NULL;
+  s->woken_prev = st->woken_tail;
+  if (st->woken_tail)
+    st->woken_tail->woken_next = s;
+  else
+    st->woken_head = s;
+  st->woken_tail = s;
 }
 
 void mn_sock_data_ready(struct mynet_sock *s)
@@ -145,6 +158,23 @@ int mynet_sock_family(const mynet_sock *s)
   return s->family;
 }
 
+static void unwoken(struct mynet_sock *s)
+{
+  struct mynet_stack *st = s->st;
+  if (!s->woken)
+    return;
+  if (s->woken_prev)
+    s->woken_prev->woken_next = s->woken_next;
+  else
+    st->woken_head = s->woken_next;
+  if (s->woken_next)
+    s->woken_next->woken_prev = s->woken_prev;
+  else
+    st->woken_tail = s->woken_prev;
+  s->woken = false;
+  s->woken_next = s->woken_prev = NULL;
+}
+
 void mynet_sock_ref(mynet_sock *s)
 {
   s->refs++;
@@ -154,6 +184,7 @@ void mynet_sock_unref(mynet_sock *s)
 {
   if (--s->refs > 0)
     return;
+  unwoken(s);
   struct mynet_stack *st = s->st;
   if (s->all_prev)
     s->all_prev->all_next = s->all_next;
@@ -169,7 +200,6 @@ int mynet_close(mynet_sock *s)
   if (s->user_closed)
     return -EBADF;
   s->user_closed = true;
-  s->notify = NULL;
   mn_sock_ops_of(s)->close(s);
   mynet_sock_unref(s);
   return 0;
@@ -335,10 +365,17 @@ unsigned mynet_sock_events(const mynet_sock *s)
   return mn_sock_ops_of(s)->events(s);
 }
 
-void mynet_sock_set_notify(mynet_sock *s, mynet_notify_fn fn, void *ctx)
+mynet_sock *mynet_stack_next_woken(mynet_stack *st)
 {
-  s->notify = fn;
-  s->notify_ctx = ctx;
+  struct mynet_sock *s = st->woken_head;
+  if (s)
+    unwoken(s);
+  return s;
+}
+
+const uint32_t *mynet_sock_wake_word(const mynet_sock *s)
+{
+  return &s->wake_gen;
 }
 
 mynet_time mynet_sock_linger_time(const mynet_sock *s)

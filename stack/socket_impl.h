@@ -39,8 +39,12 @@ struct mynet_sock {
   int type, proto;
   int refs;
   bool user_closed;
-  mynet_notify_fn notify;
-  void *notify_ctx;
+  /* Bumped whenever the socket's events may have changed: the word a
+   * thread of any process sharing the stack waits on (a futex). */
+  uint32_t wake_gen;
+  /* On the stack's list of sockets woken since the driver last looked. */
+  bool woken;
+  struct mynet_sock *woken_next, *woken_prev;
   /* Bumped whenever something new becomes readable (data, a datagram, a
    * connection to accept, the peer's FIN), even while earlier input is
    * still unread: edge-triggered waiters (EPOLLET) get an event for each,

@@ -61,6 +61,7 @@ size_t mn_stack_free_report(mynet_stack *st)
   while (st->all_socks) {
     struct mynet_sock *s = st->all_socks;
     st->all_socks = s->all_next;
+    s->woken = false;
     s->all_next = s->all_prev = NULL;
     mn_sock_ops_of(s)->destroy(s);
   }

@@ -38,6 +38,7 @@ struct mynet_stack {
   struct mn_udp_state udp;
   struct mn_tcp_table *tcp;
   struct mynet_sock *all_socks;
+  struct mynet_sock *woken_head, *woken_tail; /* see mynet_stack_next_woken */
   bool rx_batch;     /* inside mynet_stack_poll's receive loop */
   uint64_t rx_epoch; /* counts those loops */
   int fd_floor;      /* mynet_stack_params.fd_floor, for the ports opened */

@@ -183,29 +183,36 @@ START_TEST(test_a_full_send_buffer_clears_pollout_until_acks_make_room)
 }
 END_TEST
 
-static int notified;
-static void count_notify(void *ctx, mynet_sock *s)
+/* True if s was woken since the last look: on the woken list (taken
+ * from it, in order, once) with a new wake word. */
+static bool woken(mynet_stack *st, mynet_sock *s, uint32_t *word)
 {
-  notified++;
+  bool listed = false;
+  for (mynet_sock *w; (w = mynet_stack_next_woken(st));)
+    listed = listed || w == s;
+  bool moved = *mynet_sock_wake_word(s) != *word;
+  *word = *mynet_sock_wake_word(s);
+  ck_assert_int_eq(listed, moved);
+  return listed;
 }
 
-START_TEST(test_the_notify_callback_runs_when_events_may_change)
+START_TEST(test_a_socket_is_woken_when_its_events_may_change)
 {
   struct tn t;
   tn_setup(&t, true);
   struct peer p;
   mynet_sock *s = peer_establish(&p, &t);
-  mynet_sock_set_notify(s, count_notify, NULL);
-  notified = 0;
+  while (mynet_stack_next_woken(t.st)) /* the handshake's */
+    ;
+  uint32_t word = *mynet_sock_wake_word(s);
+  ck_assert(!woken(t.st, s, &word));
   peer_send(&p, MN_TCP_ACK | MN_TCP_PSH, "x", 1);
-  ck_assert_int_gt(notified, 0);
-  notified = 0;
+  ck_assert(woken(t.st, s, &word));
+  ck_assert_ptr_null(mynet_stack_next_woken(t.st)); /* each once */
   peer_send(&p, MN_TCP_ACK | MN_TCP_FIN, NULL, 0);
-  ck_assert_int_gt(notified, 0);
-  notified = 0;
+  ck_assert(woken(t.st, s, &word));
   peer_send(&p, MN_TCP_RST, NULL, 0);
-  ck_assert_int_gt(notified, 0);
-  mynet_sock_set_notify(s, NULL, NULL);
+  ck_assert(woken(t.st, s, &word));
   tn_teardown(&t);
 }
 END_TEST
@@ -318,7 +325,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_a_reset_raises_pollerr_until_the_error_is_taken);
   tcase_add_test(tc, test_shutdown_rd_makes_the_socket_readable_at_end_of_file);
   tcase_add_test(tc, test_a_full_send_buffer_clears_pollout_until_acks_make_room);
-  tcase_add_test(tc, test_the_notify_callback_runs_when_events_may_change);
+  tcase_add_test(tc, test_a_socket_is_woken_when_its_events_may_change);
   tcase_add_test(tc, test_port_unreachable_during_syn_sent_refuses_the_connection);
   tcase_add_test(tc, test_port_unreachable_on_an_established_connection_is_only_a_soft_error);
   tcase_add_test(tc, test_a_soft_error_is_forgotten_once_the_peer_acknowledges);

@@ -4,7 +4,7 @@
  * (-EAGAIN where the kernel would block).  Blocking, timeouts, signals and
  * file descriptors are the caller's business: it waits for the events
  * mynet_sock_events() reports, and learns that they may have changed
- * through the notify callback.  Calls must be serialised with every other
+ * from mynet_stack_next_woken().  Calls must be serialised with every other
  * call on the same stack (the shim holds the stack lock). */
 #ifndef MYNET_SOCKET_H
 #define MYNET_SOCKET_H
@@ -20,10 +20,6 @@ extern "C" {
 #endif
 
 typedef struct mynet_sock mynet_sock;
-
-/* Called with the stack lock held whenever the socket's events may have
- * changed.  It must not call back into the stack. */
-typedef void (*mynet_notify_fn)(void *ctx, mynet_sock *s);
 
 /* type: SOCK_DGRAM or SOCK_STREAM (flags such as SOCK_NONBLOCK are the
  * caller's); protocol 0 or the matching IPPROTO_. */
@@ -78,7 +74,15 @@ MYNET_API int mynet_getsockopt(mynet_sock *s, int level, int name, void *val, so
 
 /* Current poll(2) events: POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP. */
 MYNET_API unsigned mynet_sock_events(const mynet_sock *s);
-MYNET_API void mynet_sock_set_notify(mynet_sock *s, mynet_notify_fn fn, void *ctx);
+/* Sockets whose events may have changed since the driver last asked,
+ * each once, in the order they were woken; NULL when there is none.  The
+ * stack calls nobody back: the driver wakes the waiters of what it takes
+ * here (after each hold of the lock). */
+MYNET_API mynet_sock *mynet_stack_next_woken(mynet_stack *st);
+/* A word that changes whenever the socket's events may have changed:
+ * read it under the lock, then sleep on it (FUTEX_WAIT) without the lock;
+ * whoever takes the socket from mynet_stack_next_woken wakes it. */
+MYNET_API const uint32_t *mynet_sock_wake_word(const mynet_sock *s);
 MYNET_API int mynet_sock_type(const mynet_sock *s);
 /* Changes each time new input arrives (data, a datagram, a connection,
  * the end of the stream), even while earlier input is unread: the edges
