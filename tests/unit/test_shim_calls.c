@@ -774,7 +774,14 @@ START_TEST(test_a_blocking_send_sleeps_until_the_peer_reads)
   struct sender sd = {.fd = c, .chunk = TOTAL, .chunks = 1};
   pthread_t t;
   pthread_create(&t, NULL, sender_main, &sd);
-  usleep(100000); /* c's send buffer and s's receive buffer fill up */
+  /* Until c's send buffer and s's receive buffer have filled up (the
+   * bytes waiting at s stop growing): a slow build (TSan) takes longer. */
+  int queued = -1, before;
+  do {
+    before = queued;
+    usleep(100000);
+    ck_assert_int_eq(ioctl(s, FIONREAD, &queued), 0);
+  } while (queued != before || queued == 0);
   struct timespec c0, c1;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
   usleep(300000);
