@@ -326,6 +326,7 @@ stop() {
   kill -TERM "$pid" 2>/dev/null || return 0
   wait_for 3 eval "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  # shellcheck disable=SC2086 # one pid per word
   stop_pids $kids
 }
 
@@ -695,5 +696,6 @@ stop_daemon() {
 # stack's listeners are not visible to ss).  The probe connects and closes
 # at once, which servers take as a client that left.
 wait_tcp() {
+  # shellcheck disable=SC2016 # expanded by the inner bash
   wait_for "${3:-15}" in_ns timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2"
 }

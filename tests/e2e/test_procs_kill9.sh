@@ -39,6 +39,7 @@ both_at_16mb() {
   (($(size_of "$WORK/survivor.bin") >= 16 * MB && $(size_of "$WORK/victim.bin") >= 16 * MB))
 }
 # (or one of them has ended: no point in waiting longer)
+# shellcheck disable=SC2016 # expanded by eval at every try
 wait_for 60 eval 'both_at_16mb || ! kill -0 ${BG_PID[survivor]} || ! kill -0 ${BG_PID[victim]}' 2>/dev/null || true
 both_at_16mb ||
   fail "the two downloads under the shim did not both reach 16 MB (survivor $(size_of "$WORK/survivor.bin"), victim $(size_of "$WORK/victim.bin") bytes)"
@@ -53,6 +54,7 @@ status=0
 ((status == 128 + 9)) || fail "the victim's status is $status after kill -9, expected 137"
 at_kill=$(size_of "$WORK/victim.bin")
 log "victim killed after $at_kill bytes; the survivor had $(size_of "$WORK/survivor.bin")"
+# shellcheck disable=SC2016 # expanded by eval at every try
 wait_for 30 eval '(($(established) <= 1))' ||
   fail "30 s after kill -9 the server still has $(established) established connections: the victim's was not closed"
 pass "kill -9 of one downloader: the server sees its connection end"

@@ -83,6 +83,7 @@ wait_http "http://$STACK_IP:8080/small.txt" ||
 got=$(in_ns curl -sS --fail --max-time 10 "http://$STACK_IP:8080/small.txt") ||
   fail "GET /small.txt from nginx under the shim failed"
 [[ $got == "hello from nginx" ]] || fail "GET /small.txt returned '$got'"
+# shellcheck disable=SC2016 # expanded by eval at every try
 wait_for 10 eval '(($(workers | wc -l) == 2))' ||
   fail "the nginx master (pid ${DAEMON_PID[nginx]}) has not 2 worker processes: $(workers | tr '\n' ' ')"
 old_workers=$(workers | tr '\n' ' ')
@@ -99,12 +100,14 @@ pass "10 downloads of 50 MB from nginx's workers with sendfile, each intact"
 write_config 2
 shim "${nginx_cmd[@]}" -s reload >"$WORK/nginx-reload.log" 2>&1 ||
   fail "nginx -s reload under the shim failed: $(cat "$WORK/nginx-reload.log")"
+# shellcheck disable=SC2016 # expanded by eval at every try
 wait_for 20 eval '[[ $(generation) == 2 ]]' ||
   fail "after nginx -s reload the answers carry X-Config-Generation '$(generation)', not 2"
 # shellcheck disable=SC2086 # one pid per word
 wait_for 20 eval "! kill -0 $old_workers 2>/dev/null" ||
   fail "the workers from before the reload ($old_workers) are still running"
 daemon_alive nginx || fail "the nginx master (pid ${DAEMON_PID[nginx]}) is gone after the reload"
+# shellcheck disable=SC2016 # expanded by eval at every try
 wait_for 10 eval '(($(workers | wc -l) == 2))' ||
   fail "after the reload the master has not 2 worker processes: $(workers | tr '\n' ' ')"
 log "after the reload: master ${DAEMON_PID[nginx]}, workers $(workers | tr '\n' ' ')"

@@ -45,12 +45,14 @@ while :; do
   round=$((round + 1))
   for who in k s; do
     val="$who $round $RANDOM"
-    got=$("${who}cli" SET "during-$who" "$val" 2>&1) && [[ $got == OK ]] ||
-      fail "round $round: SET by ${who}cli during the benchmark answered '$got'"
-    got=$("${who}cli" GET "during-$who" 2>&1) && [[ $got == "$val" ]] ||
-      fail "round $round: GET by ${who}cli during the benchmark got '$got', expected '$val'"
+    got=$("${who}cli" SET "during-$who" "$val" 2>&1) || true
+    [[ $got == OK ]] || fail "round $round: SET by ${who}cli during the benchmark answered '$got'"
+    got=$("${who}cli" GET "during-$who" 2>&1) || true
+    [[ $got == "$val" ]] || fail "round $round: GET by ${who}cli during the benchmark got '$got', expected '$val'"
   done
-  kill -0 "${BG_PID[bench]}" 2>/dev/null && ((round < 50)) || break
+  if ! kill -0 "${BG_PID[bench]}" 2>/dev/null || ((round >= 50)); then
+    break
+  fi
 done
 status=0
 wait_exit bench 50 || status=$?

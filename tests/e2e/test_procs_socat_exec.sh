@@ -40,6 +40,6 @@ in_ns socat -t 20 - "TCP:$STACK_IP:$CAT_PORT" <"$WORK/echo.in" >"$WORK/echo.out"
 same_file "$WORK/echo.in" "$WORK/echo.out" "4 MB echoed by cat"
 pass "cat exec'd on the accepted socket echoed 4 MB intact"
 
-kill -0 "${BG_PID[sha]}" 2>/dev/null && kill -0 "${BG_PID[cat]}" 2>/dev/null ||
-  fail "a listening socat exited"
+kill -0 "${BG_PID[sha]}" 2>/dev/null || fail "the listening socat EXEC:sha256sum exited"
+kill -0 "${BG_PID[cat]}" 2>/dev/null || fail "the listening socat EXEC:cat exited"
 pass "both listening socats under the shim are still running"
