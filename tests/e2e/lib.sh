@@ -72,6 +72,8 @@ FAILED=false
 SETUP_DONE=false
 WATCHDOG_PID=
 declare -A BG_PID=()
+declare -A DAEMON_PID=()   # adopt_daemon: name -> pid
+declare -A DAEMON_START=() # name -> the process's start time (/proc/PID/stat field 22)
 
 log() { echo "[$E2E_NAME] $*"; }
 
@@ -313,13 +315,47 @@ wait_exit() {
   return "$status"
 }
 
-# stop NAME: end a background program (TERM, then KILL after 3 s).
+# stop NAME: end a background program (TERM, then KILL after 3 s), and
+# then the processes it had started that are still there (a forking
+# server's per-connection children: TERM, then KILL after 3 s).
 stop() {
   local pid=${BG_PID[$1]:-}
   [[ -n $pid ]] || return 0
+  local kids
+  kids=$(descendants "$pid")
   kill -TERM "$pid" 2>/dev/null || return 0
   wait_for 3 eval "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  # shellcheck disable=SC2086 # one pid per word
+  stop_pids $kids
+}
+
+# descendants PID: the pids of PID's children, their children and so on
+# (one per line), read from ps before anything is killed: once a parent is
+# gone its children belong to init and can no longer be told from others.
+descendants() {
+  ps -e -o pid=,ppid= | awk -v root="$1" '
+    { kids[$2] = kids[$2] " " $1 }
+    END {
+      todo = root
+      while (todo != "") {
+        n = split(todo, cur, " ")
+        todo = ""
+        for (i = 1; i <= n; i++) {
+          m = split(kids[cur[i]], k, " ")
+          for (j = 1; j <= m; j++) { print k[j]; todo = todo " " k[j] }
+        }
+      }
+    }'
+}
+
+# stop_pids PID...: TERM the processes, KILL those still there after 3 s.
+stop_pids() {
+  (($# > 0)) || return 0
+  kill -TERM "$@" 2>/dev/null || true
+  local p
+  wait_for 3 eval "! kill -0 $* 2>/dev/null" ||
+    for p in "$@"; do kill -KILL "$p" 2>/dev/null || true; done
 }
 
 # wait_stack_up [SECONDS]: wait until the stack answers ping, i.e. a shim
@@ -366,6 +402,9 @@ cleanup() {
   local name
   for name in "${!BG_PID[@]}"; do
     stop "$name"
+  done
+  for name in "${!DAEMON_PID[@]}"; do
+    stop_daemon "$name"
   done
   # Decide and report before the namespace goes, so the report can show it.
   if ((status == 0)) && sanitizer_errors >/dev/null; then
@@ -601,4 +640,62 @@ compare_with_linux() {
   transcript_matches_linux "$name" ||
     fail "socket semantics differ from Linux's (- expected, + under the shim)"
   pass "$(wc -l <"$WORK/$name.got") observations identical to Linux's"
+}
+
+# ---- helpers for the tests of processes sharing one stack ----
+
+# adopt_daemon NAME PIDFILE [SECONDS]: a program that put itself in the
+# background (forked and let its parent exit, as nginx does with
+# "daemon on") and wrote its pid to PIDFILE: wait until the file names a
+# live process, then keep that pid so that stop_daemon and cleanup end it
+# and what it started.  1 if no live pid appeared in time.
+adopt_daemon() {
+  local name=$1 file=$2 seconds=${3:-10} pid
+  [[ -z ${DAEMON_PID[$name]:-} ]] || fail "harness: daemon name '$name' used twice"
+  wait_for "$seconds" eval "[[ -s '$file' ]] && kill -0 \$(head -n 1 '$file')" || return 1
+  pid=$(head -n 1 "$file")
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  DAEMON_PID[$name]=$pid
+  DAEMON_START[$name]=$(proc_start "$pid")
+  log "$name runs as pid $pid (from $file)"
+}
+
+# proc_start PID: the process's start time in clock ticks since boot, to
+# tell it from a later process that got the same pid.
+proc_start() {
+  awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null || true
+}
+
+# daemon_alive NAME: the adopted process is still the one adopted.
+daemon_alive() {
+  local pid=${DAEMON_PID[$1]:?unknown daemon $1}
+  [[ -n ${DAEMON_START[$1]} && $(proc_start "$pid") == "${DAEMON_START[$1]}" ]]
+}
+
+# daemon_tree NAME: the adopted process and its descendants, one pid a line
+# (nothing once it is gone).
+daemon_tree() {
+  daemon_alive "$1" || return 0
+  echo "${DAEMON_PID[$1]}"
+  descendants "${DAEMON_PID[$1]}"
+}
+
+# stop_daemon NAME: end an adopted daemon and the processes it started
+# (TERM, then KILL after 3 s).  Its descendants are listed first: once it
+# is gone they could no longer be found.
+stop_daemon() {
+  [[ -n ${DAEMON_PID[$1]:-} ]] || return 0
+  local tree
+  tree=$(daemon_tree "$1")
+  # shellcheck disable=SC2086 # one pid per word
+  stop_pids $tree
+}
+
+# wait_tcp HOST PORT [SECONDS]: wait until a TCP connection from the
+# kernel's side to HOST:PORT succeeds (a server under the shim listens: the
+# stack's listeners are not visible to ss).  The probe connects and closes
+# at once, which servers take as a client that left.
+wait_tcp() {
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  wait_for "${3:-15}" in_ns timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2"
 }
