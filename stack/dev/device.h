@@ -1,7 +1,12 @@
 /* A device is a small table of functions that move whole Ethernet frames.
  * The stack knows nothing else about it: a TAP, the in-process loopback,
  * a test device with inspectable queues, or a fault injector wrapped
- * around any of them. */
+ * around any of them.
+ *
+ * Devices are the one thing the stack owns that is allocated with malloc
+ * rather than through its memory (core/mem.h): a device holds a process's
+ * descriptors and queues, so when processes share a stack in one region
+ * each keeps its own devices outside it. */
 #ifndef MN_DEV_DEVICE_H
 #define MN_DEV_DEVICE_H
 

@@ -1,10 +1,11 @@
 /* The stack's allocator over one range of memory (core/region.h): format
  * and attach, the exact bound, merging of free neighbours, recycling of
  * packet buffers, memory touched only as used, pages given back, misuse
- * detected, a randomised run against a model. */
+ * detected, a randomised run against a model; and stacks living in one. */
 #include "helpers/run.h"
 #include "helpers/testnet.h"
 
+#include "core/mem.h"
 #include "core/rand.h"
 #include "core/region.h"
 
@@ -344,6 +345,24 @@ START_TEST(test_region_freed_packet_buffer_blocks_are_handed_out_again)
 }
 END_TEST
 
+START_TEST(test_region_a_stack_pool_recycles_large_packet_buffers_through_the_region)
+{
+  struct range g = range_open(64 * MiB);
+  struct mn_mem mem;
+  mn_mem_init(&mem, g.r);
+  struct mn_pool pool;
+  mn_pool_init(&pool, &mem, 8 * MiB);
+  struct mn_pbuf *p = mn_pbuf_alloc(&pool, MN_PBUF_HEADROOM, 65536);
+  ck_assert_ptr_nonnull(p);
+  ck_assert(mn_region_contains(g.r, p));
+  mn_pbuf_free(p);
+  ck_assert_ptr_eq(mn_pbuf_alloc(&pool, MN_PBUF_HEADROOM, 65536), p);
+  mn_pbuf_free(p);
+  mn_pool_destroy(&pool);
+  range_close(&g);
+}
+END_TEST
+
 /* ---- memory touched ---- */
 
 static size_t resident_pages(const uint8_t *base, size_t len)
@@ -607,6 +626,54 @@ START_TEST(test_region_random_allocations_and_frees_never_overlap_and_keep_every
 }
 END_TEST
 
+/* ---- stacks in a region ---- */
+
+START_TEST(test_region_a_stack_made_in_a_region_is_found_through_its_root_and_freed_whole)
+{
+  struct range g = range_open(256 * MiB);
+  struct mynet_stack_params prm = {.seed = 1, .now = MYNET_SEC(1), .region = g.r};
+  mynet_stack *st;
+  ck_assert_int_eq(mynet_stack_new(&prm, &st), 0);
+  ck_assert(mn_region_contains(g.r, st));
+  ck_assert_int_eq(mn_region_root_set(g.r, st), 0);
+  /* What another process would do once it has the range mapped. */
+  mynet_stack *found = mn_region_root_get(mn_region_attach(g.base));
+  ck_assert_ptr_eq(found, st);
+  mynet_sock *s;
+  ck_assert_int_eq(mynet_socket(found, SOCK_STREAM, 0, &s), 0);
+  ck_assert(mn_region_contains(g.r, s));
+  ck_assert_int_ge(mynet_stack_poll(found, MYNET_SEC(2)), 0);
+  ck_assert_uint_gt(stats(g.r).in_use, 0);
+  mynet_close(s);
+  ck_assert_uint_eq(mn_stack_free_report(st), 0);
+  range_close(&g); /* all of it back */
+}
+END_TEST
+
+START_TEST(test_region_the_memory_budget_refuses_socket_memory_in_a_region_too)
+{
+  struct range g = range_open(16 * MiB);
+  struct mn_mem m;
+  mn_mem_init(&m, g.r);
+  mn_mem_set_budget(&m, 1);
+  void *a = mn_mem_alloc(&m, 100);
+  ck_assert_ptr_nonnull(a);
+  ck_assert_ptr_null(mn_mem_zalloc(&m, 100));
+  ck_assert_uint_eq(m.failures, 1);
+  /* The stack's own structures are outside the budget. */
+  void *b = mn_mem_zalloc_unbudgeted(&m, 100);
+  ck_assert_ptr_nonnull(b);
+  /* A full region is a failure too. */
+  mn_mem_set_budget(&m, MN_MEM_UNLIMITED);
+  ck_assert_ptr_null(mn_mem_alloc(&m, 32 * MiB));
+  ck_assert_uint_eq(m.failures, 2);
+  mn_mem_free(&m, a);
+  mn_mem_free(&m, b);
+  mn_mem_free(&m, NULL);
+  range_close(&g);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("region");
@@ -623,12 +690,18 @@ static Suite *suite(void)
   tcase_add_test(
       tc, test_region_small_objects_pack_into_size_classes_and_their_runs_go_back_when_empty);
   tcase_add_test(tc, test_region_freed_packet_buffer_blocks_are_handed_out_again);
+  tcase_add_test(tc, test_region_a_stack_pool_recycles_large_packet_buffers_through_the_region);
   tcase_add_test(tc, test_region_memory_is_touched_only_as_it_is_used);
   tcase_add_test(tc, test_region_trim_gives_free_pages_back_to_a_memfd_and_they_read_as_zeros);
   tcase_add_test(tc, test_region_double_frees_and_foreign_pointers_are_counted_and_change_nothing);
   tcase_add_test(tc,
                  test_region_random_allocations_and_frees_never_overlap_and_keep_every_invariant);
   tcase_set_timeout(tc, 60);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("stack");
+  tcase_add_test(tc,
+                 test_region_a_stack_made_in_a_region_is_found_through_its_root_and_freed_whole);
+  tcase_add_test(tc, test_region_the_memory_budget_refuses_socket_memory_in_a_region_too);
   suite_add_tcase(s, tc);
   return s;
 }
