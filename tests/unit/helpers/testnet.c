@@ -106,6 +106,7 @@ void tn_teardown(struct tn *t)
   size_t leaked = mn_stack_free_report(t->st);
   ck_assert_msg(leaked == 0, "%zu packet buffers leaked", leaked);
   t->st = NULL;
+  tn_region_close(&t->region);
 }
 
 /* Take the ARP requests for the peer out of what the stack sent and feed
@@ -285,7 +286,9 @@ void tn_setup_stack(struct tn *t, size_t pool_bytes)
   const char *lvl = getenv("TN_LOG");
   t->log_level = lvl ? atoi(lvl) : -1;
   t->now = MYNET_SEC(1000);
-  struct mynet_stack_params p = {.seed = 42, .now = t->now, .pool_bytes = pool_bytes};
+  tn_region_open(&t->region);
+  struct mynet_stack_params p = {
+      .seed = 42, .now = t->now, .pool_bytes = pool_bytes, .region = t->region.r};
   if (t->log_level >= 0) {
     p.hooks.log = log_hook;
     p.hooks.log_level = t->log_level;
