@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define MN_POOL_DEFAULT (32u * 1024 * 1024)
@@ -19,15 +18,17 @@
 
 int mynet_stack_new(const struct mynet_stack_params *p, mynet_stack **out)
 {
-  struct mynet_stack *st = calloc(1, sizeof(*st));
+  struct mn_mem mem;
+  mn_mem_init(&mem, p->region);
+  struct mynet_stack *st = mn_mem_zalloc_unbudgeted(&mem, sizeof(*st));
   if (!st)
     return -ENOMEM;
+  st->mem = mem;
   st->now = p->now;
   mn_log_ring_init(&st->log, p->log_level);
   st->fd_floor = p->fd_floor;
-  mn_pool_init(&st->pool, p->pool_bytes ? p->pool_bytes : MN_POOL_DEFAULT);
-  mn_mem_init(&st->mem);
-  mn_timer_heap_init(&st->timers);
+  mn_pool_init(&st->pool, &st->mem, p->pool_bytes ? p->pool_bytes : MN_POOL_DEFAULT);
+  mn_timer_heap_init(&st->timers, &st->mem);
   mn_rand_seed(&st->rand, p->seed);
   st->ip_id = (uint16_t)mn_rand_next(&st->rand);
   st->icmp.tokens = MN_ICMP_BURST;
@@ -72,7 +73,8 @@ size_t mn_stack_free_report(mynet_stack *st)
   size_t leaked = st->pool.live + st->timers.n;
   mn_timer_heap_destroy(&st->timers);
   mn_pool_destroy(&st->pool);
-  free(st);
+  struct mn_mem mem = st->mem;
+  mn_mem_free(&mem, st);
   return leaked;
 }
 

@@ -23,7 +23,7 @@ struct mynet_stack {
   mynet_time now;
   struct mn_log_ring log;
   struct mn_pool pool;
-  struct mn_mem mem; /* sockets and their rings */
+  struct mn_mem mem; /* everything the stack allocates, this object included */
   struct mn_timer_heap timers;
   struct mn_rand rand;
   struct mn_counters ctr;

@@ -3,8 +3,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-void mn_mem_init(struct mn_mem *m)
+void mn_mem_init(struct mn_mem *m, struct mn_region *region)
 {
+  m->region = region;
   m->allowed = MN_MEM_UNLIMITED;
   m->failures = 0;
 }
@@ -25,8 +26,13 @@ static bool take(struct mn_mem *m)
   return true;
 }
 
-static void *counted(struct mn_mem *m, void *p)
+static void *get(struct mn_mem *m, size_t n, bool zero)
 {
+  void *p;
+  if (m->region)
+    p = zero ? mn_region_zalloc(m->region, n) : mn_region_alloc(m->region, n);
+  else
+    p = zero ? calloc(1, n) : malloc(n);
   if (!p)
     m->failures++;
   return p;
@@ -34,10 +40,28 @@ static void *counted(struct mn_mem *m, void *p)
 
 void *mn_mem_alloc(struct mn_mem *m, size_t n)
 {
-  return take(m) ? counted(m, malloc(n)) : NULL;
+  return take(m) ? get(m, n, false) : NULL;
 }
 
 void *mn_mem_zalloc(struct mn_mem *m, size_t n)
 {
-  return take(m) ? counted(m, calloc(1, n)) : NULL;
+  return take(m) ? get(m, n, true) : NULL;
+}
+
+void *mn_mem_alloc_unbudgeted(struct mn_mem *m, size_t n)
+{
+  return get(m, n, false);
+}
+
+void *mn_mem_zalloc_unbudgeted(struct mn_mem *m, size_t n)
+{
+  return get(m, n, true);
+}
+
+void mn_mem_free(struct mn_mem *m, void *p)
+{
+  if (m->region)
+    mn_region_free(m->region, p);
+  else
+    free(p);
 }

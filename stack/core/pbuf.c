@@ -1,11 +1,11 @@
 #include "core/pbuf.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-void mn_pool_init(struct mn_pool *pool, size_t bytes_max)
+void mn_pool_init(struct mn_pool *pool, struct mn_mem *mem, size_t bytes_max)
 {
   memset(pool, 0, sizeof(*pool));
+  pool->mem = mem;
   pool->bytes_max = bytes_max;
 }
 
@@ -14,7 +14,7 @@ void mn_pool_destroy(struct mn_pool *pool)
   while (pool->free_small) {
     struct mn_pbuf *p = pool->free_small;
     pool->free_small = p->next;
-    free(p);
+    mn_mem_free(pool->mem, p);
   }
   pool->free_count = 0;
 }
@@ -37,7 +37,8 @@ struct mn_pbuf *mn_pbuf_alloc(struct mn_pool *pool, size_t headroom, size_t len)
     pool->free_small = p->next;
     pool->free_count--;
   } else {
-    p = malloc(sizeof(*p) + cap);
+    /* Outside the memory budget: the pool's bound is the pool's budget. */
+    p = mn_mem_alloc_unbudgeted(pool->mem, sizeof(*p) + cap);
     if (!p) {
       pool->alloc_fail++;
       return NULL;
@@ -54,7 +55,7 @@ struct mn_pbuf *mn_pbuf_alloc(struct mn_pool *pool, size_t headroom, size_t len)
 }
 
 /* Keep enough small buffers cached for a burst of frames, no more: the
- * rest goes back to malloc so an idle process shrinks. */
+ * rest goes back to the stack's memory so an idle stack shrinks. */
 #define MN_POOL_CACHE_MAX 256
 
 void mn_pbuf_free(struct mn_pbuf *p)
@@ -70,7 +71,7 @@ void mn_pbuf_free(struct mn_pbuf *p)
     pool->free_count++;
     return;
   }
-  free(p);
+  mn_mem_free(pool->mem, p);
 }
 
 struct mn_pbuf *mn_pbuf_clone(const struct mn_pbuf *p)

@@ -10,6 +10,8 @@
 #ifndef MN_CORE_PBUF_H
 #define MN_CORE_PBUF_H
 
+#include "core/mem.h"
+
 #include <mynet/stack.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,7 +20,7 @@
 #define MN_PBUF_HEADROOM 160
 /* Buffers up to this size (headroom included) are recycled through a free
  * list: one Ethernet frame plus headroom.  Larger ones are allocated to
- * size and returned to malloc. */
+ * size and given back to the stack's memory (core/mem.h). */
 #define MN_PBUF_SMALL 2048
 #define MN_PBUF_MAX (65536 + MN_PBUF_HEADROOM)
 
@@ -40,6 +42,7 @@ struct mn_pbuf {
 };
 
 struct mn_pool {
+  struct mn_mem *mem; /* where the buffers come from */
   size_t bytes_max;
   size_t bytes_used; /* by buffers currently handed out */
   size_t live;       /* buffers currently handed out */
@@ -48,7 +51,7 @@ struct mn_pool {
   uint64_t alloc_fail;
 };
 
-void mn_pool_init(struct mn_pool *pool, size_t bytes_max);
+void mn_pool_init(struct mn_pool *pool, struct mn_mem *mem, size_t bytes_max);
 /* Frees the cached buffers.  Buffers still handed out are a leak: tests
  * check pool->live == 0 at teardown. */
 void mn_pool_destroy(struct mn_pool *pool);

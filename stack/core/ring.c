@@ -1,25 +1,24 @@
 #include "core/ring.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
-int mn_ring_init(struct mn_ring *r, size_t cap)
+int mn_ring_init(struct mn_ring *r, size_t cap, struct mn_mem *m)
 {
   if (r->len)
     return -EBUSY;
   if (r->buf && r->cap == cap)
     return 0;
-  free(r->buf);
+  mn_mem_free(m, r->buf);
   r->buf = NULL;
   r->cap = cap;
   r->head = 0;
   return 0;
 }
 
-void mn_ring_free(struct mn_ring *r)
+void mn_ring_free(struct mn_ring *r, struct mn_mem *m)
 {
-  free(r->buf);
+  mn_mem_free(m, r->buf);
   r->buf = NULL;
   r->head = r->len = 0;
 }

@@ -18,14 +18,16 @@ struct mn_ring {
   size_t len;  /* contiguous bytes from head */
 };
 
-/* Set the capacity; only while empty.  0 or -EBUSY. */
-int mn_ring_init(struct mn_ring *r, size_t cap);
+/* Set the capacity; only while empty (memory of another capacity goes
+ * back to m).  0 or -EBUSY. */
+int mn_ring_init(struct mn_ring *r, size_t cap, struct mn_mem *m);
 /* Take the memory for the capacity if the ring has none yet: the owner
  * calls it when data first arrives, so idle and listening sockets cost
  * nothing, and learns of a failure before it commits to anything.
  * 0 or -ENOMEM. */
 int mn_ring_alloc(struct mn_ring *r, struct mn_mem *m);
-void mn_ring_free(struct mn_ring *r);
+/* Give the memory back to m (the one mn_ring_alloc took it from). */
+void mn_ring_free(struct mn_ring *r, struct mn_mem *m);
 static inline size_t mn_ring_space(const struct mn_ring *r)
 {
   return r->cap - r->len;

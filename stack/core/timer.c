@@ -1,10 +1,11 @@
 #include "core/timer.h"
 
 #include <errno.h>
-#include <stdlib.h>
+#include <string.h>
 
-void mn_timer_heap_init(struct mn_timer_heap *h)
+void mn_timer_heap_init(struct mn_timer_heap *h, struct mn_mem *mem)
 {
+  h->mem = mem;
   h->v = NULL;
   h->n = h->cap = h->reserved = 0;
   h->next_seq = 1;
@@ -14,7 +15,7 @@ void mn_timer_heap_destroy(struct mn_timer_heap *h)
 {
   for (size_t i = 0; i < h->n; i++)
     h->v[i]->slot = 0;
-  free(h->v);
+  mn_mem_free(h->mem, h->v);
   h->v = NULL;
   h->n = h->cap = 0;
 }
@@ -82,9 +83,14 @@ static int grow(struct mn_timer_heap *h, size_t need)
   size_t cap = h->cap ? h->cap : 64;
   while (cap < need)
     cap *= 2;
-  struct mn_timer **v = realloc(h->v, cap * sizeof(*v));
+  /* Outside the memory budget: owners reserve their timers when they are
+   * created, under the budget of their own allocation. */
+  struct mn_timer **v = mn_mem_alloc_unbudgeted(h->mem, cap * sizeof(*v));
   if (!v)
     return -ENOMEM;
+  if (h->n)
+    memcpy(v, h->v, h->n * sizeof(*v));
+  mn_mem_free(h->mem, h->v);
   h->v = v;
   h->cap = cap;
   return 0;

@@ -6,6 +6,8 @@
 #ifndef MN_CORE_TIMER_H
 #define MN_CORE_TIMER_H
 
+#include "core/mem.h"
+
 #include <mynet/stack.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,13 +28,14 @@ struct mn_timer {
 };
 
 struct mn_timer_heap {
+  struct mn_mem *mem; /* where v comes from */
   struct mn_timer **v;
   size_t n, cap;
   size_t reserved; /* slots promised to owners by mn_timer_reserve */
   uint64_t next_seq;
 };
 
-void mn_timer_heap_init(struct mn_timer_heap *h);
+void mn_timer_heap_init(struct mn_timer_heap *h, struct mn_mem *mem);
 void mn_timer_heap_destroy(struct mn_timer_heap *h);
 
 static inline void mn_timer_init(struct mn_timer *t, uint8_t kind)

@@ -11,7 +11,6 @@
 #include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -135,13 +134,13 @@ uint32_t mn_tcp_isn(struct mynet_stack *st, uint32_t laddr, uint16_t lport, uint
 
 int mn_tcp_init(struct mynet_stack *st)
 {
-  struct mn_tcp_table *ts = calloc(1, sizeof(*ts));
+  struct mn_tcp_table *ts = mn_mem_zalloc_unbudgeted(&st->mem, sizeof(*ts));
   if (!ts)
     return -ENOMEM;
   ts->conn_buckets = 1024;
-  ts->conn = calloc(ts->conn_buckets, sizeof(*ts->conn));
+  ts->conn = mn_mem_zalloc_unbudgeted(&st->mem, ts->conn_buckets * sizeof(*ts->conn));
   if (!ts->conn) {
-    free(ts);
+    mn_mem_free(&st->mem, ts);
     return -ENOMEM;
   }
   ts->secret[0] = mn_rand_next(&st->rand);
@@ -161,8 +160,8 @@ void mn_tcp_destroy(struct mynet_stack *st)
 {
   if (!st->tcp)
     return;
-  free(st->tcp->conn);
-  free(st->tcp);
+  mn_mem_free(&st->mem, st->tcp->conn);
+  mn_mem_free(&st->mem, st->tcp);
   st->tcp = NULL;
 }
 
@@ -282,11 +281,11 @@ void mn_tcp_apply_buffer_sizes(struct mn_tcp_sock *tp)
    * holds data, so the change waits until it is empty, a smaller size
    * limiting writes and windows meanwhile. */
   if (tp->snd.cap != (size_t)tp->sk.sndbuf && tp->snd.len == 0)
-    mn_ring_init(&tp->snd, (size_t)tp->sk.sndbuf);
+    mn_ring_init(&tp->snd, (size_t)tp->sk.sndbuf, &tp->sk.st->mem);
   uint32_t offered = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
   if (tp->rcv.cap != (size_t)tp->sk.rcvbuf && tp->rcv.len == 0 && !tp->ofo.n &&
       (size_t)tp->sk.rcvbuf >= offered)
-    mn_ring_init(&tp->rcv, (size_t)tp->sk.rcvbuf);
+    mn_ring_init(&tp->rcv, (size_t)tp->sk.rcvbuf, &tp->sk.st->mem);
 }
 
 bool mn_tcp_orphan_fin_wait_2(struct mn_tcp_sock *tp)
@@ -329,9 +328,9 @@ void mn_tcp_setup_mss(struct mn_tcp_sock *tp)
 static void init_buffers(struct mn_tcp_sock *tp)
 {
   if (!tp->rcv.cap)
-    mn_ring_init(&tp->rcv, (size_t)tp->sk.rcvbuf);
+    mn_ring_init(&tp->rcv, (size_t)tp->sk.rcvbuf, &tp->sk.st->mem);
   if (!tp->snd.cap)
-    mn_ring_init(&tp->snd, (size_t)tp->sk.sndbuf);
+    mn_ring_init(&tp->snd, (size_t)tp->sk.sndbuf, &tp->sk.st->mem);
   /* The smallest scale that lets the window cover the buffer, but never
    * less than Linux's default so peers see familiar values. */
   uint8_t ws = 0;
@@ -385,7 +384,7 @@ void mn_tcp_close_final(struct mn_tcp_sock *tp)
   mn_tcp_reset_timers(tp);
   tp->done = true;
   tp->rcv_shut = tp->snd_shut = true;
-  mn_ring_free(&tp->snd);
+  mn_ring_free(&tp->snd, &tp->sk.st->mem);
   struct mn_tcp_sock *l = tp->listener;
   if (l) {
     /* Never accepted: nobody else will release the application's
@@ -840,9 +839,9 @@ static void tcp_destroy(struct mynet_sock *s)
     s->st->tcp->time_wait_count--;
   mn_tcp_reset_timers(tp);
   mn_timer_unreserve(&s->st->timers, MN_TCP_TIMERS);
-  mn_ring_free(&tp->snd);
-  mn_ring_free(&tp->rcv);
-  free(tp);
+  mn_ring_free(&tp->snd, &s->st->mem);
+  mn_ring_free(&tp->rcv, &s->st->mem);
+  mn_mem_free(&s->st->mem, tp);
 }
 
 static unsigned tcp_events(const struct mynet_sock *s)
@@ -933,7 +932,7 @@ int mn_tcp_socket(struct mynet_stack *st, struct mynet_sock **out)
     return -ENOMEM;
   /* Its three timers are armed on input paths that cannot fail. */
   if (mn_timer_reserve(&st->timers, MN_TCP_TIMERS) < 0) {
-    free(tp);
+    mn_mem_free(&st->mem, tp);
     return -ENOMEM;
   }
   mn_sock_init(&tp->sk, st, SOCK_STREAM, IPPROTO_TCP);

@@ -167,7 +167,7 @@ void mn_tcp_enter_time_wait(struct mn_tcp_sock *tp)
     return;
   }
   mn_tcp_set_state(tp, MN_TCPS_TIME_WAIT);
-  mn_ring_free(&tp->snd);
+  mn_ring_free(&tp->snd, &st->mem);
   tp->done = true;
   mn_tcp_arm_keep(tp, 2 * MN_TCP_MSL);
   mn_sock_wake(&tp->sk);

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <linux/sockios.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -333,7 +332,7 @@ static void udp_destroy(struct mynet_sock *s)
   struct mn_udp_sock *u = udp_of(s);
   unhash(s->st, u);
   mn_pbuf_queue_clear(&u->rxq);
-  free(u);
+  mn_mem_free(&s->st->mem, u);
 }
 
 const struct mn_sock_ops mn_udp_sock_ops = {

@@ -10,12 +10,15 @@
 #include <errno.h>
 #include <string.h>
 
+/* Memory from malloc, for pools and timer heaps made without a stack. */
+static struct mn_mem malloc_mem = {.region = NULL, .allowed = MN_MEM_UNLIMITED};
+
 /* ---- packet buffers ---- */
 
 START_TEST(test_core_pbuf_has_headroom_in_front_of_its_data)
 {
   struct mn_pool pool;
-  mn_pool_init(&pool, 1 << 20);
+  mn_pool_init(&pool, &malloc_mem, 1 << 20);
   struct mn_pbuf *p = mn_pbuf_alloc(&pool, MN_PBUF_HEADROOM, 100);
   ck_assert_ptr_nonnull(p);
   ck_assert_uint_eq(p->len, 100);
@@ -62,7 +65,7 @@ END_TEST
 START_TEST(test_core_pbuf_clone_copies_data_and_metadata)
 {
   struct mn_pool pool;
-  mn_pool_init(&pool, 1 << 20);
+  mn_pool_init(&pool, &malloc_mem, 1 << 20);
   struct mn_pbuf *p = mn_pbuf_alloc(&pool, 10, 5);
   memcpy(p->data, "hello", 5);
   p->when = 77;
@@ -95,7 +98,7 @@ END_TEST
 START_TEST(test_core_pool_refuses_allocations_beyond_its_bound_and_counts_them)
 {
   struct mn_pool pool;
-  mn_pool_init(&pool, 3 * MN_PBUF_SMALL);
+  mn_pool_init(&pool, &malloc_mem, 3 * MN_PBUF_SMALL);
   struct mn_pbuf *p[3];
   for (int i = 0; i < 3; i++) {
     p[i] = mn_pbuf_alloc(&pool, MN_PBUF_HEADROOM, 1);
@@ -127,7 +130,7 @@ END_TEST
 START_TEST(test_core_pool_sizes_large_buffers_to_fit_and_refuses_oversized_ones)
 {
   struct mn_pool pool;
-  mn_pool_init(&pool, 1 << 20);
+  mn_pool_init(&pool, &malloc_mem, 1 << 20);
   struct mn_pbuf *big = mn_pbuf_alloc(&pool, MN_PBUF_HEADROOM, 10000);
   ck_assert_ptr_nonnull(big);
   ck_assert_uint_eq(big->cap, MN_PBUF_HEADROOM + 10000);
@@ -144,7 +147,7 @@ START_TEST(test_core_pool_sizes_large_buffers_to_fit_and_refuses_oversized_ones)
   ck_assert_uint_eq(pool.bytes_used, 0);
   /* A large buffer counts its whole size against the bound. */
   struct mn_pool small;
-  mn_pool_init(&small, 5000);
+  mn_pool_init(&small, &malloc_mem, 5000);
   ck_assert_ptr_null(mn_pbuf_alloc(&small, 0, 5001));
   struct mn_pbuf *fits = mn_pbuf_alloc(&small, 0, 4000);
   ck_assert_ptr_nonnull(fits);
@@ -179,7 +182,7 @@ END_TEST
 START_TEST(test_core_queue_is_first_in_first_out_and_counts_bytes)
 {
   struct mn_pool pool;
-  mn_pool_init(&pool, 1 << 20);
+  mn_pool_init(&pool, &malloc_mem, 1 << 20);
   struct mn_pbuf_queue q = {0};
   ck_assert_ptr_null(mn_pbuf_queue_pop(&q));
   struct mn_pbuf *p[3];
@@ -270,7 +273,7 @@ static void expect_order(const struct log *log, const int *ids, int n)
 START_TEST(test_core_timers_fire_earliest_first_and_only_when_due)
 {
   struct mn_timer_heap h;
-  mn_timer_heap_init(&h);
+  mn_timer_heap_init(&h, &malloc_mem);
   struct log log = {0};
   struct rec_timer r[4];
   for (int i = 0; i < 4; i++)
@@ -295,7 +298,7 @@ END_TEST
 START_TEST(test_core_timers_due_at_the_same_time_fire_in_arming_order)
 {
   struct mn_timer_heap h;
-  mn_timer_heap_init(&h);
+  mn_timer_heap_init(&h, &malloc_mem);
   struct log log = {0};
   struct rec_timer r[6];
   for (int i = 0; i < 6; i++)
@@ -316,7 +319,7 @@ END_TEST
 START_TEST(test_core_cancelled_timer_never_fires)
 {
   struct mn_timer_heap h;
-  mn_timer_heap_init(&h);
+  mn_timer_heap_init(&h, &malloc_mem);
   struct log log = {0};
   struct rec_timer r[5];
   for (int i = 0; i < 5; i++) {
@@ -339,7 +342,7 @@ END_TEST
 START_TEST(test_core_rearming_moves_a_timer_and_renews_its_place_among_ties)
 {
   struct mn_timer_heap h;
-  mn_timer_heap_init(&h);
+  mn_timer_heap_init(&h, &malloc_mem);
   struct log log = {0};
   struct rec_timer r[3];
   for (int i = 0; i < 3; i++)
@@ -361,7 +364,7 @@ END_TEST
 START_TEST(test_core_timer_callbacks_may_arm_and_cancel_timers)
 {
   struct mn_timer_heap h;
-  mn_timer_heap_init(&h);
+  mn_timer_heap_init(&h, &malloc_mem);
   struct log log = {0};
   struct rec_timer a, b, c, d, p;
   rec_init(&a, 'a', &log, &h);
@@ -394,7 +397,7 @@ START_TEST(test_core_timer_heap_keeps_order_through_many_arms_and_cancels)
 {
   enum { N = 200 };
   struct mn_timer_heap h;
-  mn_timer_heap_init(&h);
+  mn_timer_heap_init(&h, &malloc_mem);
   static struct log log;
   memset(&log, 0, sizeof(log));
   static struct rec_timer r[N];

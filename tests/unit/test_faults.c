@@ -15,6 +15,7 @@
  * device's receive queue, and come out of the inner device's transmit
  * queue or the fault device's receive(). */
 struct fx {
+  struct mn_mem mem;
   struct mn_pool pool;
   struct mn_counters ctr;
   struct mn_device *inner, *dev;
@@ -23,7 +24,8 @@ struct fx {
 static void fx_init(struct fx *f, const char *spec)
 {
   memset(f, 0, sizeof(*f));
-  mn_pool_init(&f->pool, 1 << 24);
+  mn_mem_init(&f->mem, NULL);
+  mn_pool_init(&f->pool, &f->mem, 1 << 24);
   struct mynet_faults_cfg cfg;
   char err[256];
   ck_assert_msg(mynet_parse_faults(spec, &cfg, err, sizeof(err)) == 0, "%s", err);

@@ -31,6 +31,8 @@ typedef int64_t mynet_time;
 #define MYNET_SEC(x) ((mynet_time)(x)*1000000)
 
 typedef struct mynet_stack mynet_stack;
+/* A range of memory with the stack's allocator over it (stack/core/region.h). */
+struct mn_region;
 
 enum mynet_log_level {
   MYNET_LOG_ERROR = 0,
@@ -53,6 +55,10 @@ struct mynet_stack_params {
    * living inside another program keeps them out of the program's way.
    * 0: wherever the kernel puts them. */
   int fd_floor;
+  /* Where everything the stack owns is allocated, the stack object
+   * included (its devices excepted: they belong to one process); NULL:
+   * malloc.  The region must outlive the stack. */
+  struct mn_region *region;
 };
 
 MYNET_API int mynet_stack_new(const struct mynet_stack_params *p, mynet_stack **out);

@@ -12,10 +12,11 @@ struct pair_frame {
   struct mn_pbuf *p;
 };
 
-static mynet_stack *make_stack(uint64_t seed, uint32_t addr, uint8_t last, struct mn_device **dev,
-                               mynet_port **port, mynet_time now)
+static mynet_stack *make_stack(struct pair *p, uint64_t seed, uint32_t addr, uint8_t last,
+                               struct mn_device **dev, mynet_port **port)
 {
-  struct mynet_stack_params prm = {.seed = seed, .now = now, .log_level = -1};
+  struct mynet_stack_params prm = {
+      .seed = seed, .now = p->now, .log_level = -1, .region = p->region.r};
   mynet_stack *st;
   ck_assert_int_eq(mynet_stack_new(&prm, &st), 0);
   *dev = tn_device_new();
@@ -32,8 +33,9 @@ void pair_setup(struct pair *p, uint64_t seed)
 {
   memset(p, 0, sizeof(*p));
   p->now = MYNET_SEC(100);
-  p->a = make_stack(seed * 2 + 1, PAIR_A, 1, &p->da, &p->pa, p->now);
-  p->b = make_stack(seed * 2 + 2, PAIR_B, 2, &p->db, &p->pb, p->now);
+  tn_region_open(&p->region);
+  p->a = make_stack(p, seed * 2 + 1, PAIR_A, 1, &p->da, &p->pa);
+  p->b = make_stack(p, seed * 2 + 2, PAIR_B, 2, &p->db, &p->pb);
   mn_rand_seed(&p->rand, seed);
   p->delay = MYNET_MS(1);
 }
@@ -155,4 +157,5 @@ void pair_teardown(struct pair *p)
   mynet_port_close(p->pb);
   ck_assert_uint_eq(mn_stack_free_report(p->a), 0);
   ck_assert_uint_eq(mn_stack_free_report(p->b), 0);
+  tn_region_close(&p->region);
 }

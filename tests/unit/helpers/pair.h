@@ -13,6 +13,7 @@
 struct pair_frame;
 
 struct pair {
+  struct tn_region region; /* both stacks live in it */
   mynet_stack *a, *b;
   struct mn_device *da, *db;
   mynet_port *pa, *pb; /* the devices' ports */
@@ -25,7 +26,7 @@ struct pair {
 };
 
 void pair_setup(struct pair *p, uint64_t seed);
-/* Fails the test on leaked buffers or timers. */
+/* Fails the test on leaked buffers, timers or memory. */
 void pair_teardown(struct pair *p);
 /* Move frames and fire timers until `dt` of virtual time has passed. */
 void pair_run(struct pair *p, mynet_time dt);

@@ -159,6 +159,7 @@ void tn_teardown(struct tn *t)
   size_t leaked = mn_stack_free_report(t->st);
   ck_assert_msg(leaked == 0, "%zu packet buffers leaked", leaked);
   t->st = NULL;
+  tn_region_close(&t->region);
 }
 
 /* Take the ARP requests for the peer out of what the stack sent and feed
@@ -341,8 +342,12 @@ void tn_setup_stack(struct tn *t, size_t pool_bytes)
   const char *lvl = getenv("TN_LOG");
   t->log_level = lvl ? atoi(lvl) : -1;
   t->now = MYNET_SEC(1000);
-  struct mynet_stack_params p = {
-      .seed = 42, .now = t->now, .pool_bytes = pool_bytes, .log_level = t->log_level};
+  tn_region_open(&t->region);
+  struct mynet_stack_params p = {.seed = 42,
+                                 .now = t->now,
+                                 .pool_bytes = pool_bytes,
+                                 .log_level = t->log_level,
+                                 .region = t->region.r};
   ck_assert_int_eq(mynet_stack_new(&p, &t->st), 0);
 }
 

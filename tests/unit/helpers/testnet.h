@@ -1,12 +1,14 @@
 /* A stack on a test device and a virtual clock, for deterministic unit
  * tests: inject frames as if the kernel had sent them, pop what the stack
- * transmitted, advance time.  Teardown fails the test if a packet buffer
- * or timer leaked. */
+ * transmitted, advance time.  The stack lives in a region of its own
+ * (helpers/region.h).  Teardown fails the test if a packet buffer, a
+ * timer or any of the stack's memory leaked. */
 #ifndef MN_TEST_TESTNET_H
 #define MN_TEST_TESTNET_H
 
 #include "core/pbuf.h"
 #include "dev/device.h"
+#include "helpers/region.h"
 #include "stack_impl.h"
 #include "wire/arp.h"
 #include "wire/eth.h"
@@ -30,6 +32,7 @@ extern const uint8_t tn_peer_mac[6];
 
 struct tn {
   mynet_stack *st;
+  struct tn_region region;         /* where st lives */
   struct mn_device *dev;           /* the test device; frames the stack sends queue here */
   mynet_port *ports[TN_MAX_PORTS]; /* the devices' ports, which tn_poll drives */
   int nports;
@@ -64,7 +67,7 @@ size_t tn_device_tx_count(const struct mn_device *d);
 /* A stack with the test interface up and, unless learn_peer is false, the
  * peer's MAC already in the ARP cache (the gratuitous ARP is discarded). */
 void tn_setup(struct tn *t, bool learn_peer);
-/* Frees the stack; fails the test if buffers or timers leaked. */
+/* Frees the stack; fails the test if buffers, timers or memory leaked. */
 void tn_teardown(struct tn *t);
 
 void tn_advance(struct tn *t, mynet_time dt);
