@@ -12,6 +12,7 @@
 
 #include "fdtable.h"
 #include "runtime.h"
+#include "shared.h"
 #include "sock.h"
 
 #include <fcntl.h>
@@ -34,7 +35,11 @@ extern char **environ;
 enum { RT_IDLE, RT_RUNNING, RT_FAILED };
 
 static struct {
-  pthread_mutex_t lock; /* the stack lock */
+  /* The lock before the stack exists (starting it, epoll_create...);
+   * once it runs, the stack lock in its shared region (shared.h). */
+  pthread_mutex_t lock;
+  struct shim_shared *shared;
+  int memfd;
   pthread_once_t config_once;
   struct mynet_config cfg;
   int config_rc;
@@ -54,12 +59,17 @@ static struct {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .config_once = PTHREAD_ONCE_INIT,
     .timerfd = -1,
+    .memfd = -1,
     .armed = MYNET_TIME_NEVER,
     .log_fd = STDERR_FILENO,
     .pcap_fd = -1,
 };
 
 static __thread bool inside SHIM_TLS;
+/* Which locks this thread holds: the private one, the shared one, or
+ * (while it starts the stack) both. */
+static __thread bool holds_shared SHIM_TLS;
+static __thread bool holds_private SHIM_TLS;
 /* The program's cancellation state, kept while the lock is held. */
 static __thread int cancel_state SHIM_TLS;
 
@@ -201,7 +211,22 @@ static void drive_due(void)
 void shim_lock(void)
 {
   pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-  pthread_mutex_lock(&rt.lock);
+  struct shim_shared *sh = __atomic_load_n(&rt.shared, __ATOMIC_ACQUIRE);
+  if (sh) {
+    shim_shared_lock(sh);
+    holds_shared = true;
+    holds_private = false;
+  } else {
+    pthread_mutex_lock(&rt.lock);
+    /* The stack started while this thread waited: its lock is the one. */
+    sh = __atomic_load_n(&rt.shared, __ATOMIC_ACQUIRE);
+    if (sh) {
+      pthread_mutex_unlock(&rt.lock);
+      shim_shared_lock(sh);
+    }
+    holds_shared = sh != NULL;
+    holds_private = sh == NULL;
+  }
   inside = true;
   if (rt.st)
     mynet_stack_set_now(rt.st, shim_now());
@@ -216,7 +241,11 @@ void shim_unlock(void)
   }
   shim_sock_flush();
   inside = false;
-  pthread_mutex_unlock(&rt.lock);
+  if (holds_shared)
+    shim_shared_unlock(rt.shared);
+  if (holds_private)
+    pthread_mutex_unlock(&rt.lock);
+  holds_shared = holds_private = false;
   pthread_setcancelstate(cancel_state, NULL);
   errno = saved;
 }
@@ -374,13 +403,20 @@ static int start_locked(void)
   clock_gettime(CLOCK_REALTIME, &real);
   rt.unix_offset = (int64_t)real.tv_sec * 1000000 + real.tv_nsec / 1000 - now;
 
+  struct shim_shared *sh;
+  int memfd;
+  int r = shim_shared_create(rt.cfg.mem, &sh, &memfd, rt.err, sizeof rt.err);
+  if (r < 0)
+    return start_failed();
+  rt.memfd = memfd;
   struct mynet_stack_params params = {
       .seed = random_seed(),
       .now = now,
       .fd_floor = shim_fd_internal_floor(),
       .log_level = rt.cfg.log_level,
+      .region = shim_shared_region(),
   };
-  int r = mynet_stack_new(&params, &rt.st);
+  r = mynet_stack_new(&params, &rt.st);
   if (r < 0) {
     rt.st = NULL;
     snprintf(rt.err, sizeof rt.err, "cannot create the stack: %s", strerror(-r));
@@ -410,6 +446,15 @@ static int start_locked(void)
     snprintf(rt.err, sizeof rt.err, "cannot start the driver thread: %s", strerror(-r));
     return start_failed();
   }
+  sh->st = rt.st;
+  sh->procs[0].pid = getpid();
+  /* From now on the stack lock is the shared one.  This thread takes it
+   * too (it still holds the private one, which others wait on and then
+   * leave for the shared one), so that nobody enters the stack before this
+   * thread has left it. */
+  shim_shared_lock(sh);
+  holds_shared = true;
+  __atomic_store_n(&rt.shared, sh, __ATOMIC_RELEASE);
   rt.pid = getpid();
   __atomic_store_n(&rt.state, RT_RUNNING, __ATOMIC_RELEASE);
   shim_log(MYNET_LOG_INFO, "stack started (pid %d)", (int)rt.pid);
@@ -440,14 +485,16 @@ int shim_start(void)
 
 /* --- fork and exit ----------------------------------------------------- */
 
+/* The library's private state must not be copied into a child in the
+ * middle of a change: fork happens under the stack lock. */
 static void atfork_prepare(void)
 {
-  pthread_mutex_lock(&rt.lock);
+  shim_lock();
 }
 
 static void atfork_parent(void)
 {
-  pthread_mutex_unlock(&rt.lock);
+  shim_unlock();
 }
 
 /* The child has a copy of the stack but shares the parent's TAP: it must
@@ -455,10 +502,16 @@ static void atfork_parent(void)
  * sockets with a child is a later issue (ROADMAP, phase 3). */
 static void atfork_child(void)
 {
+  /* The parent's thread holds the stack lock and lets go of it in the
+   * parent; this thread's copy of the lock state is not its own. */
+  inside = false;
+  holds_shared = holds_private = false;
+  pthread_setcancelstate(cancel_state, NULL);
   pthread_mutex_init(&rt.lock, NULL);
   if (rt.state != RT_RUNNING)
     return;
   rt.st = NULL;
+  __atomic_store_n(&rt.shared, NULL, __ATOMIC_RELEASE);
   shim_sock_forked();
   snprintf(rt.err, sizeof rt.err,
            "AF_INET sockets in a forked child are not supported yet (stack of pid %d)",

@@ -25,6 +25,30 @@ void mynet_config_defaults(struct mynet_config *c)
   c->mtu = 1500;
   c->log_level = MYNET_LOG_WARN;
   c->linger = MYNET_SEC(10);
+  c->mem = MYNET_MEM_DEFAULT;
+}
+
+/* A size: digits and an optional K, M or G (powers of 1024). */
+static int parse_size(const char *s, uint64_t *out)
+{
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (end == s || errno || s[0] == '-')
+    return -EINVAL;
+  unsigned shift = 0;
+  if (*end == 'K' || *end == 'k')
+    shift = 10;
+  else if (*end == 'M' || *end == 'm')
+    shift = 20;
+  else if (*end == 'G' || *end == 'g')
+    shift = 30;
+  if (shift)
+    end++;
+  if (*end || v > (UINT64_MAX >> shift))
+    return -EINVAL;
+  *out = (uint64_t)v << shift;
+  return 0;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -387,6 +411,14 @@ int mynet_config_set(struct mynet_config *c, const char *name, const char *value
     return mynet_parse_faults(value, &c->faults, err, errlen);
   if (strcmp(name, "MYNET_DNS") == 0)
     return parse_dns(c, value, err, errlen);
+  if (strcmp(name, "MYNET_MEM") == 0) {
+    uint64_t v;
+    if (parse_size(value, &v) < 0 || v < MYNET_MEM_MIN || v > MYNET_MEM_MAX)
+      return fail(err, errlen,
+                  "MYNET_MEM: expected a size from 16M to 64G such as 512M or 2G, got '%s'", value);
+    c->mem = v;
+    return 0;
+  }
   if (strcmp(name, "MYNET_LINGER") == 0) {
     if (mynet_parse_duration(value, &c->linger) < 0)
       return fail(err, errlen,

@@ -1,5 +1,7 @@
 #include "core/region.h"
 
+#include <mynet/region.h>
+
 #include <errno.h>
 #include <string.h>
 
@@ -723,4 +725,35 @@ int mn_region_check(const struct mn_region *r)
   uint32_t free_extents = 0, partial = 0;
   int rc = check_extents(r, &free_extents, &partial);
   return rc < 0 ? rc : check_lists(r, free_extents, partial);
+}
+
+/* The public names (mynet/region.h) of what drivers use. */
+int mynet_region_format(void *base, size_t bound, mynet_region **out)
+{
+  return mn_region_format(base, bound, out);
+}
+
+mynet_region *mynet_region_attach(void *base)
+{
+  return mn_region_attach(base);
+}
+
+void *mynet_region_zalloc(mynet_region *r, size_t n)
+{
+  return mn_region_zalloc(r, n);
+}
+
+void mynet_region_free(mynet_region *r, void *p)
+{
+  mn_region_free(r, p);
+}
+
+int mynet_region_root_set(mynet_region *r, void *p)
+{
+  return mn_region_root_set(r, p);
+}
+
+void *mynet_region_root_get(const mynet_region *r)
+{
+  return mn_region_root_get(r);
 }

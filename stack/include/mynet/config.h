@@ -48,9 +48,17 @@ struct mynet_config {
   mynet_time linger; /* how long exit waits for closed sockets */
   uint32_t dns;      /* name server for the shim's resolver; 0 = resolv.conf's */
   uint16_t dns_port;
+  /* Bound on the memory of the stack's shared region (address space,
+   * touched only as it is used). */
+  uint64_t mem;
 };
 
-/* Defaults: TAP "mynet0", 192.0.2.2/24, MTU 1500, log level warn, linger 10 s. */
+#define MYNET_MEM_DEFAULT (512ull << 20)
+#define MYNET_MEM_MIN (16ull << 20)
+#define MYNET_MEM_MAX (64ull << 30)
+
+/* Defaults: TAP "mynet0", 192.0.2.2/24, MTU 1500, log level warn, linger
+ * 10 s, 512 MiB of shared memory at most. */
 MYNET_API void mynet_config_defaults(struct mynet_config *c);
 
 /* Apply one variable (e.g. "MYNET_ADDR", "10.0.0.2/24").  Returns 0, or
