@@ -165,7 +165,7 @@ int close(int fd)
   if (f) {
     if (f->kind == SHIM_FILE_SOCK && f->nfds == 1) {
       struct shim_sock *ss = (struct shim_sock *)f;
-      mynet_time t = ss->forked || ss->closed ? 0 : mynet_sock_linger_time(ss->s);
+      mynet_time t = ss->closed ? 0 : mynet_sock_linger_time(ss->s);
       if (t > 0) {
         lingering = ss;
         shim_sock_ref(ss);

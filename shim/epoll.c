@@ -161,8 +161,11 @@ static void item_free(struct shim_epitem *it)
   if (it->ss_next)
     it->ss_next->ss_prev = it->ss_prev;
   ep->nitems--;
+  struct shim_sock *ss = it->ss;
   free(it);
   update_signal(ep);
+  if (!ss->items)
+    shim_sock_watch_update(ss);
 }
 
 void shim_epoll_sock_closed(struct shim_sock *ss)
@@ -248,6 +251,8 @@ static int add(struct shim_epoll *ep, int epfd, struct shim_sock *ss, int fd,
     ss->items->ss_prev = it;
   ss->items = it;
   ep->nitems++;
+  if (!it->ss_next)
+    shim_sock_watch_update(ss);
   evaluate(it, mynet_sock_events(ss->s), mynet_sock_rx_gen(ss->s), true);
   return 0;
 }

@@ -122,6 +122,8 @@
         (int fd, struct mmsghdr *msgs, unsigned int n, int flags, struct timespec *timeout),       \
         (fd, msgs, n, flags, timeout))                                                             \
   VARIADIC(long, syscall, (long number, ...))                                                      \
+  FIXED(pid_t, fork, (void), ())                                                                   \
+  FIXED(void, _exit, (int status), (status))                                                       \
   FIXED(ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t buflen), (fd, buf, n, buflen))   \
   FIXED(ssize_t, __recv_chk, (int fd, void *buf, size_t n, size_t buflen, int flags),              \
         (fd, buf, n, buflen, flags))                                                               \

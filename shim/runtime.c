@@ -10,6 +10,7 @@
  * (timerfd_settime() works from any thread, so no wake-up is needed). */
 #include "shim.h"
 
+#include "bell.h"
 #include "fdtable.h"
 #include "runtime.h"
 #include "shared.h"
@@ -40,6 +41,9 @@ static struct {
   pthread_mutex_t lock;
   struct shim_shared *shared;
   int memfd;
+  int slot;         /* this process's in the shared process table */
+  int bell;         /* this process's doorbell (bell.h) */
+  bool need_driver; /* a forked child: its driver thread starts on first use */
   pthread_once_t config_once;
   struct mynet_config cfg;
   int config_rc;
@@ -60,6 +64,8 @@ static struct {
     .config_once = PTHREAD_ONCE_INIT,
     .timerfd = -1,
     .memfd = -1,
+    .slot = -1,
+    .bell = -1,
     .armed = MYNET_TIME_NEVER,
     .log_fd = STDERR_FILENO,
     .pcap_fd = -1,
@@ -70,6 +76,11 @@ static __thread bool inside SHIM_TLS;
  * (while it starts the stack) both. */
 static __thread bool holds_shared SHIM_TLS;
 static __thread bool holds_private SHIM_TLS;
+/* The process is exiting: threads other than the one that ends it never
+ * enter the stack again (a thread killed by the exit while inside would
+ * leave the others a stack in the middle of a change). */
+static bool exiting;
+static __thread bool is_exiter SHIM_TLS;
 /* The program's cancellation state, kept while the lock is held. */
 static __thread int cancel_state SHIM_TLS;
 
@@ -95,6 +106,16 @@ bool shim_inside(void)
 mynet_stack *shim_stack(void)
 {
   return rt.st;
+}
+
+int shim_my_slot(void)
+{
+  return rt.slot;
+}
+
+struct shim_shared *shim_shared_rec(void)
+{
+  return rt.shared;
 }
 
 /* A fork() child has been through atfork_child() and is no longer
@@ -204,6 +225,8 @@ static void drive_due(void)
   arm_timer(deadline());
 }
 
+static int start_driver(void);
+
 /* Nothing under the lock may be a cancellation point: a thread cancelled
  * in a write() to an eventfd or the log would exit holding the lock and
  * every other thread would hang.  Threads are cancelled while they wait,
@@ -227,9 +250,24 @@ void shim_lock(void)
     holds_shared = sh != NULL;
     holds_private = sh == NULL;
   }
+  if (__builtin_expect(__atomic_load_n(&exiting, __ATOMIC_ACQUIRE), 0) && !is_exiter) {
+    if (holds_shared)
+      shim_shared_unlock(rt.shared);
+    if (holds_private)
+      pthread_mutex_unlock(&rt.lock);
+    for (;;)
+      pause(); /* until the exit takes the thread */
+  }
   inside = true;
   if (rt.st)
     mynet_stack_set_now(rt.st, shim_now());
+  if (__builtin_expect(rt.need_driver, 0)) {
+    rt.need_driver = false;
+    int r = start_driver();
+    if (r < 0)
+      shim_log(MYNET_LOG_ERROR, "cannot start the driver thread in pid %d: %s", (int)getpid(),
+               strerror(-r));
+  }
 }
 
 void shim_unlock(void)
@@ -252,19 +290,78 @@ void shim_unlock(void)
 
 /* --- the driver thread ------------------------------------------------- */
 
+/* Other processes attached to the stack (read without the lock: a hint
+ * for how long the driver may sleep). */
+static bool others_attached(void)
+{
+  for (int i = 0; i < SHIM_MAX_PROCS; i++)
+    if (i != rt.slot && __atomic_load_n(&rt.shared->procs[i].pid, __ATOMIC_RELAXED) > 0)
+      return true;
+  return false;
+}
+
+/* Under the lock: a process that is gone (killed, or ended without
+ * running our exit code) lets go of what it held, as the kernel closes a
+ * dead process's descriptors: a socket nobody else holds is closed (FIN,
+ * or RST with unread data). */
+static void reap_dead(void)
+{
+  struct shim_shared *sh = rt.shared;
+  for (int slot = 0; slot < SHIM_MAX_PROCS; slot++) {
+    struct shim_proc *p = &sh->procs[slot];
+    if (slot == rt.slot || p->pid <= 0 || shim_proc_start_time(p->pid) == p->start_time)
+      continue;
+    int held = 0;
+    for (mynet_sock *s = mynet_stack_next_sock(rt.st, NULL), *next; s; s = next) {
+      next = mynet_stack_next_sock(rt.st, s);
+      struct mynet_sock_driver *d = mynet_sock_driver(s);
+      if ((d->holders[slot / 64] >> (slot % 64)) & 1) {
+        held++;
+        /* Another reference keeps s while it is let go of: closing it may
+         * free it, and next may be freed with it only after. */
+        mynet_sock_ref(s);
+        shim_sock_let_go(s, slot);
+        next = mynet_stack_next_sock(rt.st, s);
+        mynet_sock_unref(s); /* ours */
+        mynet_sock_unref(s); /* the dead process's wrapper's */
+      } else {
+        d->watchers[slot / 64] &= ~(UINT64_C(1) << (slot % 64));
+      }
+    }
+    shim_log(MYNET_LOG_INFO, "process %d of the stack is gone; let go of its %d sockets",
+             (int)p->pid, held);
+    shim_shared_free_slot(sh, slot);
+  }
+}
+
 static void *driver_main(void *arg)
 {
-  struct pollfd pfd[MAX_RX_FDS + 1];
+  struct pollfd pfd[MAX_RX_FDS + 2];
   int n = 0;
   for (int i = 0; i < rt.nports; i++)
     pfd[n++] = (struct pollfd){.fd = mynet_port_fd(rt.ports[i]), .events = POLLIN};
   int timer = n;
   pfd[n++] = (struct pollfd){.fd = rt.timerfd, .events = POLLIN};
+  int bell = n;
+  pfd[n++] = (struct pollfd){.fd = rt.bell, .events = POLLIN};
+  mynet_time next_reap = 0;
 
   for (;;) {
-    if (REAL(poll)(pfd, (nfds_t)n, -1) < 0)
+    /* With other processes on the stack, look for dead ones every second:
+     * their sockets are let go of within about that. */
+    bool shared = others_attached();
+    int r = REAL(poll)(pfd, (nfds_t)n, shared ? 1000 : -1);
+    if (r < 0)
       continue; /* EINTR cannot happen (signals blocked); ENOMEM: retry */
     shim_lock();
+    if (pfd[bell].revents & POLLIN) {
+      shim_bell_drain(rt.bell);
+      shim_sock_bell();
+    }
+    if (shared && shim_now() >= next_reap) {
+      reap_dead();
+      next_reap = shim_now() + MYNET_SEC(1);
+    }
     for (int i = 0; i < timer; i++) {
       /* A TAP whose interface was deleted reports POLLHUP/POLLERR for
        * ever: stop watching it rather than spin. */
@@ -352,6 +449,7 @@ static void close_internal(int *fd)
 static int start_failed(void)
 {
   close_internal(&rt.timerfd);
+  close_internal(&rt.bell);
   close_internal(&rt.pcap_fd);
   close_internal(&rt.log_fd);
   rt.log_fd = STDERR_FILENO;
@@ -441,13 +539,19 @@ static int start_locked(void)
     return start_failed();
   }
   rt.timerfd = tfd;
+  sh->st = rt.st;
+  sh->id = random_seed();
+  rt.slot = shim_shared_take_slot(sh, getpid());
+  rt.bell = shim_bell_open(sh->id, rt.slot);
+  if (rt.bell < 0) {
+    snprintf(rt.err, sizeof rt.err, "cannot open the process's doorbell: %s", strerror(-rt.bell));
+    return start_failed();
+  }
   r = start_driver();
   if (r < 0) {
     snprintf(rt.err, sizeof rt.err, "cannot start the driver thread: %s", strerror(-r));
     return start_failed();
   }
-  sh->st = rt.st;
-  sh->procs[0].pid = getpid();
   /* From now on the stack lock is the shared one.  This thread takes it
    * too (it still holds the private one, which others wait on and then
    * leave for the shared one), so that nobody enters the stack before this
@@ -485,11 +589,24 @@ int shim_start(void)
 
 /* --- fork and exit ----------------------------------------------------- */
 
-/* The library's private state must not be copied into a child in the
- * middle of a change: fork happens under the stack lock. */
+/* fork(): the child shares the stack and every socket, as on the kernel.
+ * The handlers run inside libc's fork, under the stack lock (so the
+ * library's private state is not copied in the middle of a change):
+ * the parent takes a process slot for the child and gives it a hold on
+ * each socket; the child takes the slot, its own timer, doorbell and
+ * eventfds, and starts its driver thread on first use; fork() below
+ * learns the child's pid, or undoes all that if there is no child. */
+static int fork_slot = -1; /* the child's, between prepare and fork's return */
+
 static void atfork_prepare(void)
 {
   shim_lock();
+  fork_slot = -1;
+  if (rt.state != RT_RUNNING || !rt.shared)
+    return;
+  fork_slot = shim_shared_take_slot(rt.shared, -1);
+  if (fork_slot >= 0)
+    shim_sock_fork_prepare(fork_slot);
 }
 
 static void atfork_parent(void)
@@ -497,9 +614,17 @@ static void atfork_parent(void)
   shim_unlock();
 }
 
-/* The child has a copy of the stack but shares the parent's TAP: it must
- * never poll or send on it, so the stack is abandoned here.  Sharing
- * sockets with a child is a later issue (ROADMAP, phase 3). */
+/* Forgets an internal descriptor inherited from the parent (the same
+ * file as the parent's: the child needs its own). */
+static void drop_inherited(int *fd)
+{
+  if (*fd >= 0) {
+    shim_fd_forget(*fd);
+    REAL(close)(*fd);
+  }
+  *fd = -1;
+}
+
 static void atfork_child(void)
 {
   /* The parent's thread holds the stack lock and lets go of it in the
@@ -510,14 +635,50 @@ static void atfork_child(void)
   pthread_mutex_init(&rt.lock, NULL);
   if (rt.state != RT_RUNNING)
     return;
-  rt.st = NULL;
-  __atomic_store_n(&rt.shared, NULL, __ATOMIC_RELEASE);
-  shim_sock_forked();
-  snprintf(rt.err, sizeof rt.err,
-           "AF_INET sockets in a forked child are not supported yet (stack of pid %d)",
-           (int)rt.pid);
-  rt.reported = 0;
-  rt.state = RT_FAILED;
+  rt.pid = getpid();
+  if (fork_slot < 0) { /* the process table is full */
+    rt.st = NULL;
+    __atomic_store_n(&rt.shared, NULL, __ATOMIC_RELEASE);
+    snprintf(rt.err, sizeof rt.err,
+             "the stack has %d processes already; this child (pid %d) cannot use it",
+             SHIM_MAX_PROCS, (int)rt.pid);
+    rt.reported = 0;
+    rt.state = RT_FAILED;
+    return;
+  }
+  rt.slot = fork_slot;
+  struct shim_proc *me = &rt.shared->procs[rt.slot];
+  __atomic_store_n(&me->pid, (int32_t)rt.pid, __ATOMIC_RELAXED);
+  me->start_time = shim_proc_start_time(rt.pid);
+  drop_inherited(&rt.timerfd);
+  int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  rt.timerfd = tfd < 0 ? -1 : shim_fd_internalize(tfd);
+  rt.armed = MYNET_TIME_NEVER;
+  drop_inherited(&rt.bell);
+  rt.bell = shim_bell_open(rt.shared->id, rt.slot);
+  shim_sock_fork_child();
+  rt.need_driver = true;
+}
+
+pid_t fork(void)
+{
+  pid_t pid = REAL(fork)();
+  if (pid == 0 || fork_slot < 0)
+    return pid;
+  int err = errno;
+  shim_lock();
+  if (pid > 0) {
+    struct shim_proc *child = &rt.shared->procs[fork_slot];
+    __atomic_store_n(&child->pid, (int32_t)pid, __ATOMIC_RELAXED);
+    child->start_time = shim_proc_start_time(pid);
+  } else {
+    shim_sock_fork_failed(fork_slot);
+    shim_shared_free_slot(rt.shared, fork_slot);
+  }
+  fork_slot = -1;
+  shim_unlock();
+  errno = err;
+  return pid;
 }
 
 __attribute__((constructor)) static void shim_init(void)
@@ -533,12 +694,52 @@ __attribute__((constructor)) static void shim_init(void)
  * is closed and nothing is freed, so a thread of the program still running
  * (or the driver thread, which is left to die with the process) never
  * touches freed memory. */
+/* Under the lock, as the process ends: it lets go of every socket; true
+ * if other processes on the stack go on driving it (what this one leaves
+ * to deliver is theirs to finish, as the kernel's is), and then its slot
+ * is free. */
+static bool leave_stack(void)
+{
+  shim_sock_release_all();
+  if (rt.shared && others_attached()) {
+    shim_shared_free_slot(rt.shared, rt.slot);
+    return true;
+  }
+  return false;
+}
+
+static bool ours_to_end(void)
+{
+  return __atomic_load_n(&rt.state, __ATOMIC_ACQUIRE) == RT_RUNNING && getpid() == rt.pid;
+}
+
+/* _exit() runs no destructor (a forked server's child, redis's BGSAVE):
+ * the process leaves the stack here, or its sockets stay held until the
+ * others notice it is gone. */
+void _exit(int status)
+{
+  if (ours_to_end()) {
+    is_exiter = true;
+    __atomic_store_n(&exiting, true, __ATOMIC_RELEASE);
+    shim_lock();
+    leave_stack();
+    shim_unlock();
+  }
+  REAL(_exit)(status);
+  __builtin_unreachable();
+}
+
 __attribute__((destructor)) static void shim_fini(void)
 {
-  if (__atomic_load_n(&rt.state, __ATOMIC_ACQUIRE) != RT_RUNNING || getpid() != rt.pid)
+  if (!ours_to_end())
     return;
+  is_exiter = true;
+  __atomic_store_n(&exiting, true, __ATOMIC_RELEASE);
   shim_lock();
-  shim_sock_release_all();
+  if (leave_stack()) {
+    shim_unlock();
+    return;
+  }
   mynet_time end = shim_now() + rt.cfg.linger;
   struct pollfd pfd[MAX_RX_FDS];
   for (int i = 0; i < rt.nports; i++)

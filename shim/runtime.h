@@ -33,6 +33,11 @@ bool shim_inside(void);
  * change any of the shim's state.  Costs a getpid() system call. */
 bool shim_in_vfork_child(void);
 
+/* This process's slot in the stack's process table, -1 before the stack
+ * runs; and the shared record (NULL before). */
+int shim_my_slot(void);
+struct shim_shared *shim_shared_rec(void);
+
 /* CLOCK_MONOTONIC in microseconds: the stack's time. */
 mynet_time shim_now(void);
 

@@ -92,6 +92,46 @@ int shim_shared_create(uint64_t bound, struct shim_shared **out, int *memfd, cha
   return 0;
 }
 
+uint64_t shim_proc_start_time(pid_t pid)
+{
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "re");
+  if (!f)
+    return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  /* Field 22, counted after the command name (which may hold spaces). */
+  char *p = strrchr(buf, ')');
+  unsigned long long start = 0;
+  for (int field = 2; p && field < 22; field++)
+    p = strchr(p + 1, ' ');
+  if (p)
+    sscanf(p + 1, "%llu", &start);
+  return start;
+}
+
+int shim_shared_take_slot(struct shim_shared *sh, pid_t pid)
+{
+  for (int i = 0; i < SHIM_MAX_PROCS; i++) {
+    struct shim_proc *p = &sh->procs[i];
+    if (p->pid)
+      continue;
+    p->pid = (int32_t)pid;
+    p->start_time = shim_proc_start_time(pid);
+    p->q_head = p->q_tail = 0;
+    p->q_overflow = false;
+    return i;
+  }
+  return -EAGAIN;
+}
+
+void shim_shared_free_slot(struct shim_shared *sh, int slot)
+{
+  sh->procs[slot].pid = 0;
+}
+
 void shim_shared_lock(struct shim_shared *sh)
 {
   int r = pthread_mutex_lock(&sh->lock);

@@ -12,6 +12,7 @@
 #define SHIM_SHARED_H
 
 #include <mynet/region.h>
+#include <mynet/socket.h>
 #include <mynet/stack.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -29,10 +30,19 @@
 #define SHIM_REGION_ADDR ((void *)0x6d7900000000ull)
 #endif
 
-#define SHIM_MAX_PROCS 256
+#define SHIM_MAX_PROCS MYNET_MAX_PROCS
+
+/* Sockets a process is to look at again (their events changed while
+ * another process held the lock), in a ring; past its size, overflow
+ * says "look at all of them". */
+#define SHIM_PROC_QUEUE 256
 
 struct shim_proc {
-  int32_t pid; /* 0: the slot is free */
+  int32_t pid;         /* 0: the slot is free */
+  uint64_t start_time; /* the process's start (/proc), so a reused pid is told apart */
+  uint32_t q_head, q_tail;
+  bool q_overflow;
+  mynet_sock *q[SHIM_PROC_QUEUE];
 };
 
 struct shim_shared {
@@ -52,6 +62,13 @@ int shim_shared_create(uint64_t bound, struct shim_shared **out, int *memfd, cha
 
 /* The region, for the stack's params. */
 mynet_region *shim_shared_region(void);
+
+/* Under the lock: a free process slot for pid, or -EAGAIN when all are
+ * taken; its queue emptied. */
+int shim_shared_take_slot(struct shim_shared *sh, pid_t pid);
+void shim_shared_free_slot(struct shim_shared *sh, int slot);
+/* When pid started (in clock ticks since boot), 0 if it is gone. */
+uint64_t shim_proc_start_time(pid_t pid);
 
 /* The stack lock: a robust, process-shared mutex.  A process that died
  * holding it leaves it to the next taker, who makes it consistent and

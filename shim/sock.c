@@ -3,9 +3,11 @@
  * blocking call waits. */
 #include "shim.h"
 
+#include "bell.h"
 #include "epoll.h"
 #include "fdtable.h"
 #include "runtime.h"
+#include "shared.h"
 #include "sock.h"
 #include "sockmap.h"
 
@@ -32,15 +34,12 @@ void shim_sock_unref(struct shim_sock *ss)
 {
   if (--ss->refs > 0)
     return;
-  if (!ss->forked)
-    mynet_sock_unref(ss->s);
+  mynet_sock_unref(ss->s);
   free(ss);
 }
 
 int shim_sock_check(const struct shim_sock *ss)
 {
-  if (ss->forked)
-    return -ENOTSUP;
   return ss->closed ? -EBADF : 0;
 }
 
@@ -82,31 +81,74 @@ static void set_level(struct shim_sock *ss, bool want)
 }
 
 /* Brings every kind of waiter up to date with the socket's events. */
+/* This process's waiters: poll/select (the eventfd) and epoll items. */
 static void refresh(struct shim_sock *ss)
 {
-  if (ss->forked)
-    return;
   if (ss->closed) {
     set_level(ss, true); /* wake pollers, to see POLLNVAL */
     return;
   }
   unsigned ev = mynet_sock_events(ss->s);
-  uint32_t gen = mynet_sock_rx_gen(ss->s);
   set_level(ss, (ev & poll_mask(ss)) != 0);
-  unsigned sleep_mask = 0;
-  if (ss->sleep_in)
-    sleep_mask |= POLLIN | POLLRDHUP | POLLERR | POLLHUP;
-  if (ss->sleep_out)
-    sleep_mask |= POLLOUT | POLLERR | POLLHUP;
+  if (ss->items)
+    shim_epoll_sock_changed(ss, ev, mynet_sock_rx_gen(ss->s));
+}
+
+/* Threads of any process asleep in a blocking call on s, for what they
+ * wait for (the counts are in the socket, in shared memory). */
+static void wake_sleepers(mynet_sock *s)
+{
+  struct mynet_sock_driver *d = mynet_sock_driver(s);
+  if (!d->sleep_in && !d->sleep_out)
+    return;
+  unsigned ev = mynet_sock_events(s);
+  uint32_t gen = mynet_sock_rx_gen(s);
+  unsigned mask = 0;
+  if (d->sleep_in)
+    mask |= POLLIN | POLLRDHUP | POLLERR | POLLHUP;
+  if (d->sleep_out)
+    mask |= POLLOUT | POLLERR | POLLHUP;
   /* A receive that has part of what it waits for (MSG_WAITALL,
    * SO_RCVLOWAT) wakes for any new input, as sk_wait_data does, even
    * below the low-water mark that POLLIN reports. */
-  bool more_input = ss->sleep_in && gen != ss->rx_gen_seen;
-  ss->rx_gen_seen = gen;
-  if ((ev & sleep_mask) || more_input)
-    futex_wake_all(mynet_sock_wake_word(ss->s));
-  if (ss->items)
-    shim_epoll_sock_changed(ss, ev, gen);
+  bool more_input = d->sleep_in && gen != d->gen_seen;
+  d->gen_seen = gen;
+  if ((ev & mask) || more_input)
+    futex_wake_all(mynet_sock_wake_word(s));
+}
+
+static bool bit_test(const uint64_t *m, int i)
+{
+  return (m[i / 64] >> (i % 64)) & 1;
+}
+
+static void bit_put(uint64_t *m, int i, bool on)
+{
+  if (on)
+    m[i / 64] |= UINT64_C(1) << (i % 64);
+  else
+    m[i / 64] &= ~(UINT64_C(1) << (i % 64));
+}
+
+static bool bits_any(const uint64_t *m)
+{
+  for (int i = 0; i < MYNET_MAX_PROCS / 64; i++)
+    if (m[i])
+      return true;
+  return false;
+}
+
+/* Another process watches s: queue it for that process to look at. */
+static void tell(struct shim_shared *sh, int slot, mynet_sock *s, uint64_t *ring)
+{
+  struct shim_proc *p = &sh->procs[slot];
+  if (p->pid == 0)
+    return;
+  if (p->q_tail - p->q_head >= SHIM_PROC_QUEUE)
+    p->q_overflow = true;
+  else
+    p->q[p->q_tail++ % SHIM_PROC_QUEUE] = s;
+  bit_put(ring, slot, true);
 }
 
 void shim_sock_flush(void)
@@ -114,12 +156,57 @@ void shim_sock_flush(void)
   mynet_stack *st = shim_stack();
   if (!st)
     return;
+  struct shim_shared *sh = shim_shared_rec();
+  int me = shim_my_slot();
+  uint64_t ring[MYNET_MAX_PROCS / 64] = {0};
   mynet_sock *s;
   while ((s = mynet_stack_next_woken(st))) {
+    wake_sleepers(s);
     struct shim_sock *ss = shim_sockmap_get(s);
     if (ss)
       refresh(ss);
+    const uint64_t *w = mynet_sock_driver(s)->watchers;
+    for (int i = 0; sh && i < MYNET_MAX_PROCS; i++)
+      if (i != me && bit_test(w, i))
+        tell(sh, i, s, ring);
   }
+  for (int i = 0; sh && i < MYNET_MAX_PROCS; i++)
+    if (bit_test(ring, i))
+      shim_bell_ring(sh->id, i);
+}
+
+void shim_sock_bell(void)
+{
+  struct shim_shared *sh = shim_shared_rec();
+  int me = shim_my_slot();
+  if (!sh || me < 0)
+    return;
+  struct shim_proc *p = &sh->procs[me];
+  bool all = p->q_overflow;
+  while (p->q_head != p->q_tail) {
+    /* A socket freed since it was queued is not in the map: only the
+     * pointer is compared, never followed. */
+    struct shim_sock *ss = shim_sockmap_get(p->q[p->q_head++ % SHIM_PROC_QUEUE]);
+    if (ss && !all)
+      refresh(ss);
+  }
+  p->q_overflow = false;
+  if (!all)
+    return;
+  struct shim_file *f;
+  for (int fd = 0; (f = shim_fd_next_file(&fd)) != NULL; fd++)
+    if (f->kind == SHIM_FILE_SOCK)
+      refresh((struct shim_sock *)f);
+}
+
+/* Whether this process watches the socket (pollers or epoll items): the
+ * others queue it for us when its events change. */
+void shim_sock_watch_update(struct shim_sock *ss)
+{
+  int me = shim_my_slot();
+  if (ss->closed || me < 0)
+    return;
+  bit_put(mynet_sock_driver(ss->s)->watchers, me, ss->pollers > 0 || ss->items != NULL);
 }
 
 struct shim_sock *shim_sock_lock(int fd)
@@ -174,6 +261,10 @@ int shim_sock_open(mynet_sock *s, int type, int flags)
     return r;
   }
   mynet_sock_ref(s);
+  /* This process holds it: the open file the kernel counts, in shared
+   * memory so that another process can let go of it if this one dies. */
+  if (shim_my_slot() >= 0)
+    bit_put(mynet_sock_driver(s)->holders, shim_my_slot(), true);
   ss->s = s;
   ss->evfd = fd;
   ss->type = type;
@@ -204,18 +295,31 @@ static int other_number(const struct shim_sock *ss)
   return -1;
 }
 
-/* The last number is gone: the kernel releases the file, so the socket is
- * closed in the stack, leaves every epoll set, and threads still inside a
- * call on it wake up to find EBADF. */
+/* A process lets go of s (its last number closed, or the process gone):
+ * the socket is closed in the stack when no process holds it any more,
+ * as the kernel releases a file with its last reference. */
+void shim_sock_let_go(mynet_sock *s, int slot)
+{
+  struct mynet_sock_driver *d = mynet_sock_driver(s);
+  if (slot >= 0) {
+    bit_put(d->holders, slot, false);
+    bit_put(d->watchers, slot, false);
+  }
+  if (!bits_any(d->holders))
+    mynet_close(s);
+  else
+    mynet_sock_poke(s); /* this process's threads inside calls look again */
+}
+
+/* The last number is gone: the socket leaves every epoll set of this
+ * process, and threads still inside a call on it wake up to find EBADF. */
 static void release(struct shim_sock *ss)
 {
-  if (!ss->forked) {
-    shim_epoll_sock_closed(ss);
-    shim_sockmap_del(ss->s);
-    mynet_close(ss->s); /* changes the wake word */
-    futex_wake_all(mynet_sock_wake_word(ss->s));
-  }
+  shim_epoll_sock_closed(ss);
+  shim_sockmap_del(ss->s);
   ss->closed = true;
+  shim_sock_let_go(ss->s, shim_my_slot()); /* changes the wake word */
+  futex_wake_all(mynet_sock_wake_word(ss->s));
 }
 
 int shim_sock_drop_fd(struct shim_sock *ss, int fd, bool close_fd)
@@ -248,12 +352,14 @@ void shim_sock_interest(struct shim_sock *ss, short events, int delta)
   if (events & POLLRDHUP)
     ss->poll_rdhup += delta;
   ss->pollers += delta; /* asking for nothing still waits for POLLERR, POLLHUP */
+  if (ss->pollers == (delta > 0 ? 1u : 0u))
+    shim_sock_watch_update(ss);
   refresh(ss);
 }
 
 short shim_sock_revents(const struct shim_sock *ss, short events)
 {
-  if (ss->closed || ss->forked)
+  if (ss->closed)
     return POLLNVAL;
   unsigned ev = mynet_sock_events(ss->s);
   if (ev & POLLIN)
@@ -271,9 +377,9 @@ struct sleeper {
 static void sleeper_count(struct sleeper *sl, int delta)
 {
   if (sl->in)
-    sl->ss->sleep_in += delta;
+    mynet_sock_driver(sl->ss->s)->sleep_in += (uint32_t)delta;
   if (sl->out)
-    sl->ss->sleep_out += delta;
+    mynet_sock_driver(sl->ss->s)->sleep_out += (uint32_t)delta;
 }
 
 /* pthread_cancel() of a thread asleep in a blocking call: the call never
@@ -344,17 +450,75 @@ void shim_sock_release_all(void)
     if (f->kind != SHIM_FILE_SOCK)
       continue;
     struct shim_sock *ss = (struct shim_sock *)f;
-    if (ss->closed || ss->forked)
+    if (ss->closed)
       continue;
     release(ss);
     refresh(ss);
   }
 }
 
-void shim_sock_forked(void)
+/* Every socket this process has open, once each (several numbers may
+ * share one). */
+static void each_open_sock(void (*fn)(struct shim_sock *ss, int arg), int arg)
 {
   struct shim_file *f;
-  for (int fd = 0; (f = shim_fd_next_file(&fd)) != NULL; fd++)
-    if (f->kind == SHIM_FILE_SOCK)
-      ((struct shim_sock *)f)->forked = true;
+  for (int fd = 0; (f = shim_fd_next_file(&fd)) != NULL; fd++) {
+    if (f->kind != SHIM_FILE_SOCK)
+      continue;
+    struct shim_sock *ss = (struct shim_sock *)f;
+    if (!ss->closed && ss->evfd == fd) /* its first number */
+      fn(ss, arg);
+  }
+}
+
+static void hand_to_child(struct shim_sock *ss, int slot)
+{
+  struct mynet_sock_driver *d = mynet_sock_driver(ss->s);
+  mynet_sock_ref(ss->s); /* the child's copy of ss */
+  bit_put(d->holders, slot, true);
+  if (ss->items) /* its copies of the epoll sets watch it too */
+    bit_put(d->watchers, slot, true);
+}
+
+void shim_sock_fork_prepare(int child_slot)
+{
+  each_open_sock(hand_to_child, child_slot);
+}
+
+static void take_back(struct shim_sock *ss, int slot)
+{
+  struct mynet_sock_driver *d = mynet_sock_driver(ss->s);
+  bit_put(d->holders, slot, false);
+  bit_put(d->watchers, slot, false);
+  mynet_sock_unref(ss->s);
+}
+
+void shim_sock_fork_failed(int child_slot)
+{
+  each_open_sock(take_back, child_slot);
+}
+
+/* The child's own eventfd under each of the socket's numbers: the one
+ * inherited is the same file as the parent's, and the two processes'
+ * pollers would read each other's levels. */
+static void own_eventfd(struct shim_sock *ss, int unused)
+{
+  int fresh = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  ss->level = false;
+  ss->pollers = ss->poll_in = ss->poll_out = ss->poll_pri = ss->poll_rdhup = 0;
+  if (fresh < 0)
+    return; /* the inherited one still serves, shared */
+  struct shim_file *f;
+  for (int fd = 0; (f = shim_fd_next_file(&fd)) != NULL; fd++) {
+    if (f != &ss->file)
+      continue;
+    int cloexec = REAL(fcntl)(fd, F_GETFD) & FD_CLOEXEC;
+    REAL(dup3)(fresh, fd, cloexec ? O_CLOEXEC : 0);
+  }
+  REAL(close)(fresh);
+}
+
+void shim_sock_fork_child(void)
+{
+  each_open_sock(own_eventfd, 0);
 }

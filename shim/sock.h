@@ -35,15 +35,11 @@ struct shim_sock {
   unsigned refs; /* descriptor numbers + calls in progress */
   /* poll/select callers registered for each kind of event. */
   unsigned pollers, poll_in, poll_out, poll_pri, poll_rdhup;
-  /* Threads asleep in a blocking call, by what they wait for. */
-  unsigned sleep_in, sleep_out;
-  uint32_t rx_gen_seen;          /* the stack's input generation at the last look */
   struct shim_epitem *items;     /* epoll registrations (epoll.h) */
   mynet_time rcvtimeo, sndtimeo; /* SO_RCVTIMEO/SO_SNDTIMEO: 0 none, <0 expired */
   bool nonblock;                 /* O_NONBLOCK of the open file */
   bool level;                    /* the eventfd is readable now */
   bool closed;                   /* the last descriptor is gone: calls fail with EBADF */
-  bool forked;                   /* inherited by a forked child: unusable there */
 };
 
 /* If fd is one of our sockets: takes the stack lock and a reference and
@@ -54,7 +50,7 @@ struct shim_sock *shim_sock_lock(int fd);
 void shim_sock_unlock(struct shim_sock *ss);
 
 /* 0 if calls may proceed; -EBADF once closed (by another thread while
- * this one waited); -ENOTSUP in a forked child. */
+ * this one waited). */
 int shim_sock_check(const struct shim_sock *ss);
 
 /* Under the lock: wraps a new stack socket (from mynet_socket or
@@ -103,8 +99,23 @@ void shim_sock_flush(void);
  * (as the kernel does when a process exits) without closing any fd. */
 void shim_sock_release_all(void);
 
-/* In a forked child (the stack and its TAP belong to the parent): marks
- * every inherited socket unusable. */
-void shim_sock_forked(void);
+/* fork(): under the lock in the parent, the child (process slot
+ * child_slot) gets a hold on every socket open here; undone if fork
+ * fails.  In the child, each socket gets an eventfd of the child's own. */
+void shim_sock_fork_prepare(int child_slot);
+void shim_sock_fork_failed(int child_slot);
+void shim_sock_fork_child(void);
+
+/* Under the lock: the process in slot lets go of s (the last of its
+ * numbers closed, or the process is gone); with no holder left the socket
+ * is closed in the stack. */
+void shim_sock_let_go(mynet_sock *s, int slot);
+
+/* Under the lock, when this process's bell rang: look again at the
+ * sockets other processes queued for it. */
+void shim_sock_bell(void);
+
+/* Under the lock: this process watches ss (poll or epoll) or stopped. */
+void shim_sock_watch_update(struct shim_sock *ss);
 
 #endif

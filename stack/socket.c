@@ -378,6 +378,21 @@ const uint32_t *mynet_sock_wake_word(const mynet_sock *s)
   return &s->wake_gen;
 }
 
+struct mynet_sock_driver *mynet_sock_driver(mynet_sock *s)
+{
+  return &s->driver;
+}
+
+void mynet_sock_poke(mynet_sock *s)
+{
+  mn_sock_wake(s);
+}
+
+mynet_sock *mynet_stack_next_sock(mynet_stack *st, mynet_sock *prev)
+{
+  return prev ? prev->all_next : st->all_socks;
+}
+
 mynet_time mynet_sock_linger_time(const mynet_sock *s)
 {
   if (s->type != SOCK_STREAM || !s->linger_on || s->linger_sec <= 0)

@@ -42,6 +42,7 @@ struct mynet_sock {
   /* Bumped whenever the socket's events may have changed: the word a
    * thread of any process sharing the stack waits on (a futex). */
   uint32_t wake_gen;
+  struct mynet_sock_driver driver; /* the driver's, see mynet/socket.h */
   /* On the stack's list of sockets woken since the driver last looked. */
   bool woken;
   struct mynet_sock *woken_next, *woken_prev;

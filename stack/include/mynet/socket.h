@@ -83,6 +83,28 @@ MYNET_API mynet_sock *mynet_stack_next_woken(mynet_stack *st);
  * read it under the lock, then sleep on it (FUTEX_WAIT) without the lock;
  * whoever takes the socket from mynet_stack_next_woken wakes it. */
 MYNET_API const uint32_t *mynet_sock_wake_word(const mynet_sock *s);
+
+/* What the driver keeps about a socket in the stack's (shared) memory,
+ * for the processes that share the stack: which of them hold the socket
+ * (the open file the kernel would count), which watch it with poll or
+ * epoll (to be told of changes), and how many threads, of any process,
+ * sleep on its wake word.  Processes are numbered 0 to 255 by the
+ * driver.  Zero in a new socket; the stack never reads it. */
+#define MYNET_MAX_PROCS 256
+struct mynet_sock_driver {
+  uint64_t holders[MYNET_MAX_PROCS / 64];
+  uint64_t watchers[MYNET_MAX_PROCS / 64];
+  uint32_t sleep_in, sleep_out;
+  uint32_t gen_seen; /* the input generation sleepers were last woken at */
+};
+MYNET_API struct mynet_sock_driver *mynet_sock_driver(mynet_sock *s);
+/* Have the socket's waiters look again (it is woken as the stack wakes
+ * it when its events change): for the driver's own changes, such as a
+ * process letting go of it. */
+MYNET_API void mynet_sock_poke(mynet_sock *s);
+/* Every socket of the stack, open or finishing: the one after prev
+ * (NULL: the first), NULL at the end. */
+MYNET_API mynet_sock *mynet_stack_next_sock(mynet_stack *st, mynet_sock *prev);
 MYNET_API int mynet_sock_type(const mynet_sock *s);
 /* Changes each time new input arrives (data, a datagram, a connection,
  * the end of the stream), even while earlier input is unread: the edges
