@@ -31,12 +31,12 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, void *arg)
   if (cmd == F_GETFL) {
     r = real(fd, F_GETFL);
     if (r >= 0)
-      r = (r & ~O_NONBLOCK) | (ss->nonblock ? O_NONBLOCK : 0);
+      r = (r & ~O_NONBLOCK) | (shim_sock_nonblock(ss) ? O_NONBLOCK : 0);
   } else {
     int flags = (int)(long)arg;
     r = real(fd, F_SETFL, flags | O_NONBLOCK);
     if (r >= 0)
-      ss->nonblock = (flags & O_NONBLOCK) != 0;
+      mynet_sock_driver(ss->s)->nonblock = (flags & O_NONBLOCK) != 0;
   }
   shim_sock_unlock(ss); /* keeps errno */
   return r;
@@ -92,7 +92,7 @@ int ioctl(int fd, unsigned long request, ...)
   if (r == 0 && !arg)
     r = -EFAULT;
   if (r == 0 && request == FIONBIO)
-    ss->nonblock = *(const int *)arg != 0;
+    mynet_sock_driver(ss->s)->nonblock = *(const int *)arg != 0;
   else if (r == 0)
     r = mynet_sock_ioctl(ss->s, request, arg);
   shim_sock_unlock(ss);

@@ -69,7 +69,7 @@ static ssize_t from_pipe(int out, int in, size_t len, unsigned flags)
     if (r == 0 && avail > 0) {
       size_t space = mynet_sock_send_space(ss->s);
       if (space == 0) {
-        if (ss->nonblock)
+        if (shim_sock_nonblock(ss))
           r = -EAGAIN;
         else
           r = shim_sock_wait(ss, POLLOUT, MYNET_TIME_NEVER);
@@ -180,7 +180,7 @@ static ssize_t from_file(int out, int in, off64_t *pos, size_t count)
     /* A non-blocking socket takes what it has room for; reading more
      * would only be read again by the next call.  With no room, an empty
      * send tells a full buffer (EAGAIN) from an error. */
-    if (ss->nonblock && shim_sock_check(ss) == 0) {
+    if (shim_sock_nonblock(ss) && shim_sock_check(ss) == 0) {
       size_t space = mynet_sock_send_space(ss->s);
       if (space == 0) {
         ssize_t r = mynet_sendmsg(ss->s, NULL, 0, NULL, 0);

@@ -80,9 +80,9 @@ ssize_t shim_send_locked(struct shim_sock *ss, const struct iovec *iov, int cnt,
     else if (ss->type != SOCK_STREAM)
       return r;
   }
-  bool block = !ss->nonblock && !(flags & MSG_DONTWAIT);
+  bool block = !shim_sock_nonblock(ss) && !(flags & MSG_DONTWAIT);
   bool whole = block && ss->type == SOCK_STREAM;
-  mynet_time deadline = block ? shim_deadline_after(ss->sndtimeo) : 0;
+  mynet_time deadline = block ? shim_deadline_after(mynet_sock_driver(ss->s)->sndtimeo) : 0;
   size_t want = whole ? iov_total(iov, cnt) : 0;
   size_t done = 0;
   struct iovec *copy = NULL;
@@ -119,8 +119,8 @@ ssize_t shim_recv_locked(struct shim_sock *ss, const struct iovec *iov, int cnt,
   int r = shim_sock_check(ss);
   if (r < 0)
     return r;
-  bool block = !ss->nonblock && !(flags & MSG_DONTWAIT);
-  mynet_time deadline = block ? shim_deadline_after(ss->rcvtimeo) : 0;
+  bool block = !shim_sock_nonblock(ss) && !(flags & MSG_DONTWAIT);
+  mynet_time deadline = block ? shim_deadline_after(mynet_sock_driver(ss->s)->rcvtimeo) : 0;
   /* What a blocking stream receive waits for, as tcp_recvmsg's target:
    * the whole buffer with MSG_WAITALL, else SO_RCVLOWAT bytes (at most
    * the buffer). */

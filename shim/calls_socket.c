@@ -64,9 +64,9 @@ static int do_connect(struct shim_sock *ss, const struct sockaddr *addr, socklen
   if (len > 0)
     memcpy(&copy, addr, len);
   int r = mynet_connect(ss->s, (const struct sockaddr *)&copy, len);
-  if ((r != -EINPROGRESS && r != -EALREADY) || ss->nonblock)
+  if ((r != -EINPROGRESS && r != -EALREADY) || shim_sock_nonblock(ss))
     return r;
-  mynet_time deadline = shim_deadline_after(ss->sndtimeo);
+  mynet_time deadline = shim_deadline_after(mynet_sock_driver(ss->s)->sndtimeo);
   while (!(mynet_sock_events(ss->s) & (POLLOUT | POLLERR | POLLHUP))) {
     int w = shim_sock_wait(ss, POLLOUT, deadline);
     if (w < 0)
@@ -109,13 +109,13 @@ static int do_accept(struct shim_sock *ss, struct sockaddr *addr, socklen_t *len
     return -EINVAL;
   if (addr && (!len || (int)*len < 0))
     return len ? -EINVAL : -EFAULT;
-  mynet_time deadline = shim_deadline_after(ss->rcvtimeo);
+  mynet_time deadline = shim_deadline_after(mynet_sock_driver(ss->s)->rcvtimeo);
   mynet_sock *child;
   struct sockaddr_in peer;
   int r;
   for (;;) {
     r = mynet_accept(ss->s, &child, &peer);
-    if (r != -EAGAIN || ss->nonblock)
+    if (r != -EAGAIN || shim_sock_nonblock(ss))
       break;
     r = shim_sock_wait(ss, POLLIN, deadline);
     if (r < 0)
@@ -207,13 +207,13 @@ static bool is_timeout_opt(int level, int name, mynet_time **slot, struct shim_s
 #if defined(SO_RCVTIMEO_NEW) && SO_RCVTIMEO_NEW != SO_RCVTIMEO
   case SO_RCVTIMEO_NEW:
 #endif
-    *slot = &ss->rcvtimeo;
+    *slot = &mynet_sock_driver(ss->s)->rcvtimeo;
     return true;
   case SO_SNDTIMEO:
 #if defined(SO_SNDTIMEO_NEW) && SO_SNDTIMEO_NEW != SO_SNDTIMEO
   case SO_SNDTIMEO_NEW:
 #endif
-    *slot = &ss->sndtimeo;
+    *slot = &mynet_sock_driver(ss->s)->sndtimeo;
     return true;
   }
   return false;

@@ -238,7 +238,7 @@ void shim_sock_unlock(struct shim_sock *ss)
 int shim_sock_open(mynet_sock *s, int type, int flags)
 {
   /* Always non-blocking: set_level() must never block under the lock.
-   * The socket's own O_NONBLOCK lives in ss->nonblock (fcntl, FIONBIO). */
+   * The socket's own O_NONBLOCK lives in shim_sock_nonblock(ss) (fcntl, FIONBIO). */
   int fd = eventfd(0, EFD_NONBLOCK | ((flags & SOCK_CLOEXEC) ? EFD_CLOEXEC : 0));
   if (fd < 0) {
     int r = -errno;
@@ -269,7 +269,7 @@ int shim_sock_open(mynet_sock *s, int type, int flags)
   ss->evfd = fd;
   ss->type = type;
   ss->refs = 1; /* the descriptor's */
-  ss->nonblock = (flags & SOCK_NONBLOCK) != 0;
+  mynet_sock_driver(ss->s)->nonblock = (flags & SOCK_NONBLOCK) != 0;
   return fd;
 }
 

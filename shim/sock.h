@@ -35,12 +35,16 @@ struct shim_sock {
   unsigned refs; /* descriptor numbers + calls in progress */
   /* poll/select callers registered for each kind of event. */
   unsigned pollers, poll_in, poll_out, poll_pri, poll_rdhup;
-  struct shim_epitem *items;     /* epoll registrations (epoll.h) */
-  mynet_time rcvtimeo, sndtimeo; /* SO_RCVTIMEO/SO_SNDTIMEO: 0 none, <0 expired */
-  bool nonblock;                 /* O_NONBLOCK of the open file */
-  bool level;                    /* the eventfd is readable now */
-  bool closed;                   /* the last descriptor is gone: calls fail with EBADF */
+  struct shim_epitem *items; /* epoll registrations (epoll.h) */
+  bool level;                /* the eventfd is readable now */
+  bool closed;               /* the last descriptor is gone: calls fail with EBADF */
 };
+
+/* O_NONBLOCK of the open file (kept in the stack's shared memory). */
+static inline bool shim_sock_nonblock(const struct shim_sock *ss)
+{
+  return mynet_sock_driver(ss->s)->nonblock;
+}
 
 /* If fd is one of our sockets: takes the stack lock and a reference and
  * returns it.  Otherwise returns NULL without the lock (the caller passes

@@ -96,6 +96,11 @@ struct mynet_sock_driver {
   uint64_t watchers[MYNET_MAX_PROCS / 64];
   uint32_t sleep_in, sleep_out;
   uint32_t gen_seen; /* the input generation sleepers were last woken at */
+  /* The open file's: O_NONBLOCK, SO_RCVTIMEO, SO_SNDTIMEO (0 none, < 0
+   * expired), shared as the kernel's file status flags are by every
+   * descriptor of the file in every process. */
+  bool nonblock;
+  mynet_time rcvtimeo, sndtimeo;
 };
 MYNET_API struct mynet_sock_driver *mynet_sock_driver(mynet_sock *s);
 /* Have the socket's waiters look again (it is woken as the stack wakes
