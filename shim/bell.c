@@ -2,66 +2,74 @@
 #include "shim.h"
 
 #include "bell.h"
-#include "fdtable.h"
 
-#include <stddef.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/un.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-static socklen_t bell_addr(uint64_t id, int slot, struct sockaddr_un *a)
+void shim_bell_ring(struct shim_shared *sh, int slot)
 {
-  memset(a, 0, sizeof *a);
-  a->sun_family = AF_UNIX;
-  /* sun_path[0] = 0: an abstract name, gone with its socket. */
-  int n = snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "mynet-%016llx-bell-%d",
-                   (unsigned long long)id, slot);
-  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+  uint32_t *word = &sh->procs[slot].bell;
+  __atomic_add_fetch(word, 1, __ATOMIC_RELEASE);
+  /* Shared (not _PRIVATE): the word is in memory the processes share. */
+  REAL(syscall)(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-int shim_bell_open(uint64_t id, int slot)
+struct bell {
+  uint32_t *word;
+  int wakefd;
+};
+
+static void *bell_main(void *arg)
 {
-  int fd = REAL(socket)(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -errno;
-  fd = shim_fd_internalize(fd);
-  if (fd < 0)
-    return fd;
-  struct sockaddr_un a;
-  socklen_t len = bell_addr(id, slot, &a);
-  if (REAL(bind)(fd, (struct sockaddr *)&a, len) < 0) {
-    int err = errno;
-    shim_fd_forget(fd);
-    REAL(close)(fd);
-    return -err;
+  struct bell *b = arg;
+  uint32_t seen = __atomic_load_n(b->word, __ATOMIC_ACQUIRE);
+  for (;;) {
+    REAL(syscall)(SYS_futex, b->word, FUTEX_WAIT, seen, NULL, NULL, 0);
+    uint32_t now = __atomic_load_n(b->word, __ATOMIC_ACQUIRE);
+    if (now == seen)
+      continue; /* spurious, or a signal */
+    seen = now;
+    uint64_t one = 1;
+    ssize_t r = REAL(write)(b->wakefd, &one, sizeof one);
+    (void)r; /* a full counter has rung already */
   }
-  return fd;
+  return NULL;
 }
 
-/* One unbound socket per process to ring with, made on first use. */
-static int ringer = -1;
-
-void shim_bell_ring(uint64_t id, int slot)
+int shim_bell_start(struct shim_shared *sh, int slot, int wakefd)
 {
-  if (ringer < 0) {
-    int fd = REAL(socket)(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 || (fd = shim_fd_internalize(fd)) < 0)
-      return;
-    ringer = fd;
+  struct bell *b = malloc(sizeof *b); /* the thread's, for its life */
+  if (!b)
+    return -ENOMEM;
+  b->word = &sh->procs[slot].bell;
+  b->wakefd = wakefd;
+  /* Like the driver, it takes none of the program's signals. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t t;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 64 * 1024);
+  int r = pthread_create(&t, &attr, bell_main, b);
+  if (r == EINVAL) { /* large static TLS: see start_driver */
+    pthread_attr_destroy(&attr);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    r = pthread_create(&t, &attr, bell_main, b);
   }
-  struct sockaddr_un a;
-  socklen_t len = bell_addr(id, slot, &a);
-  char one = 1;
-  /* EAGAIN: its queue is full, so it will look anyway; ECONNREFUSED:
-   * the process is gone, and the next liveness check frees its slot. */
-  ssize_t r = REAL(sendto)(ringer, &one, 1, MSG_DONTWAIT, (struct sockaddr *)&a, len);
-  (void)r;
-}
-
-void shim_bell_drain(int fd)
-{
-  char buf[64];
-  while (REAL(recv)(fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
-    ;
+  pthread_attr_destroy(&attr);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (r) {
+    free(b);
+    return -r;
+  }
+  return 0;
 }

@@ -4,10 +4,9 @@
  * Threads: the program's threads call into the stack under the stack lock
  * and run whatever is due inline (loopback traffic, expired timers) before
  * letting go of it.  One driver thread, started with the stack, sleeps in
- * poll() on the stack's rx fds and a timerfd armed at the stack's deadline,
+ * poll() on the stack's rx fds and an eventfd, until the stack's deadline,
  * and polls the stack when either fires: an idle process uses no CPU, and
- * the timerfd is re-armed by whichever thread moved the deadline
- * (timerfd_settime() works from any thread, so no wake-up is needed). */
+ * a thread that moves the deadline earlier wakes it through the eventfd. */
 #include "shim.h"
 
 #include "bell.h"
@@ -16,6 +15,7 @@
 #include "shared.h"
 #include "sock.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <mynet/config.h>
 #include <mynet/stack.h>
@@ -23,9 +23,10 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -42,7 +43,6 @@ static struct {
   struct shim_shared *shared;
   int memfd;
   int slot;         /* this process's in the shared process table */
-  int bell;         /* this process's doorbell (bell.h) */
   bool need_driver; /* a forked child: its driver thread starts on first use */
   pthread_once_t config_once;
   struct mynet_config cfg;
@@ -53,8 +53,8 @@ static struct {
   mynet_stack *st;
   mynet_port *ports[1]; /* this process's device for the TAP, if any */
   int nports;
-  int timerfd;
-  mynet_time armed; /* what the timerfd is set to */
+  int wakefd;       /* the driver's wake-up (an eventfd) */
+  mynet_time armed; /* the time the driver sleeps until */
   int log_fd;
   int pcap_fd;
   int64_t unix_offset; /* realtime - monotonic, in us, for pcap stamps */
@@ -62,10 +62,9 @@ static struct {
 } rt = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .config_once = PTHREAD_ONCE_INIT,
-    .timerfd = -1,
+    .wakefd = -1,
     .memfd = -1,
     .slot = -1,
-    .bell = -1,
     .armed = MYNET_TIME_NEVER,
     .log_fd = STDERR_FILENO,
     .pcap_fd = -1,
@@ -180,24 +179,22 @@ static void hook_frame(void *ctx, int dir, const uint8_t *frame, size_t len, myn
 
 /* --- the stack lock ---------------------------------------------------- */
 
+/* The driver sleeps in poll() until the time it was last told (armed);
+ * a deadline earlier than that wakes it through its eventfd (a write,
+ * which even a seccomp sandbox allows, where timerfd_settime is not). */
 static void arm_timer(mynet_time deadline)
 {
-  if (deadline == rt.armed)
+  if (deadline >= rt.armed)
     return;
-  struct itimerspec its = {0};
-  if (deadline != MYNET_TIME_NEVER) {
-    if (deadline <= 0)
-      deadline = 1; /* a zero it_value would disarm instead */
-    its.it_value.tv_sec = deadline / 1000000;
-    its.it_value.tv_nsec = (long)(deadline % 1000000) * 1000;
-  }
-  if (timerfd_settime(rt.timerfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
-    rt.armed = deadline;
+  rt.armed = deadline;
+  uint64_t one = 1;
+  ssize_t r = REAL(write)(rt.wakefd, &one, sizeof one);
+  (void)r; /* a full counter wakes it as well */
 }
 
-/* Runs what is due now (loopback deliveries, timers) and arms the timerfd
- * for the rest.  The bound keeps a stack that is always due from holding
- * the lock forever: the driver thread picks up from the timerfd. */
+/* Runs what is due now (loopback deliveries, timers) and has the driver
+ * wake for the rest.  The bound keeps a stack that is always due from
+ * holding the lock forever: the driver thread picks up from there. */
 static mynet_time deadline(void)
 {
   mynet_time d = mynet_stack_deadline(rt.st);
@@ -309,7 +306,7 @@ static void reap_dead(void)
   struct shim_shared *sh = rt.shared;
   for (int slot = 0; slot < SHIM_MAX_PROCS; slot++) {
     struct shim_proc *p = &sh->procs[slot];
-    if (slot == rt.slot || p->pid <= 0 || shim_proc_start_time(p->pid) == p->start_time)
+    if (slot == rt.slot || p->pid <= 0 || shim_proc_alive(p->pid, p->start_time))
       continue;
     int held = 0;
     for (mynet_sock *s = mynet_stack_next_sock(rt.st, NULL), *next; s; s = next) {
@@ -336,33 +333,42 @@ static void reap_dead(void)
 
 static void *driver_main(void *arg)
 {
-  struct pollfd pfd[MAX_RX_FDS + 2];
+  struct pollfd pfd[MAX_RX_FDS + 1];
   int n = 0;
   for (int i = 0; i < rt.nports; i++)
     pfd[n++] = (struct pollfd){.fd = mynet_port_fd(rt.ports[i]), .events = POLLIN};
-  int timer = n;
-  pfd[n++] = (struct pollfd){.fd = rt.timerfd, .events = POLLIN};
-  int bell = n;
-  pfd[n++] = (struct pollfd){.fd = rt.bell, .events = POLLIN};
+  int wake = n;
+  pfd[n++] = (struct pollfd){.fd = rt.wakefd, .events = POLLIN};
   mynet_time next_reap = 0;
 
+  shim_lock();
   for (;;) {
-    /* With other processes on the stack, look for dead ones every second:
-     * their sockets are let go of within about that. */
+    /* Sleep until the stack's next deadline; with other processes on the
+     * stack, wake every second too, to look for dead ones (their sockets
+     * are let go of within about that). */
     bool shared = others_attached();
-    int r = REAL(poll)(pfd, (nfds_t)n, shared ? 1000 : -1);
-    if (r < 0)
-      continue; /* EINTR cannot happen (signals blocked); ENOMEM: retry */
+    mynet_time now = shim_now(), d = deadline();
+    rt.armed = d;
+    mynet_time cap = shared ? MYNET_SEC(1) : MYNET_TIME_NEVER;
+    mynet_time wait = d == MYNET_TIME_NEVER ? cap : d > now ? d - now : 0;
+    if (wait > cap)
+      wait = cap;
+    int timeout = wait == MYNET_TIME_NEVER ? -1 : (int)((wait + 999) / 1000);
+    shim_unlock();
+    if (REAL(poll)(pfd, (nfds_t)n, timeout) < 0)
+      pfd[wake].revents = 0; /* EINTR cannot happen (signals blocked); ENOMEM: retry */
     shim_lock();
-    if (pfd[bell].revents & POLLIN) {
-      shim_bell_drain(rt.bell);
-      shim_sock_bell();
+    if (pfd[wake].revents & POLLIN) {
+      uint64_t v;
+      if (REAL(read)(rt.wakefd, &v, sizeof v) < 0)
+        v = 0;
     }
+    shim_sock_bell(); /* sockets other processes queued for this one */
     if (shared && shim_now() >= next_reap) {
       reap_dead();
       next_reap = shim_now() + MYNET_SEC(1);
     }
-    for (int i = 0; i < timer; i++) {
+    for (int i = 0; i < wake; i++) {
       /* A TAP whose interface was deleted reports POLLHUP/POLLERR for
        * ever: stop watching it rather than spin. */
       if (pfd[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
@@ -371,13 +377,7 @@ static void *driver_main(void *arg)
         pfd[i].fd = -1;
       }
     }
-    if (pfd[timer].revents & POLLIN) {
-      uint64_t expirations = 0;
-      if (REAL(read)(rt.timerfd, &expirations, sizeof expirations) == sizeof expirations)
-        rt.armed = MYNET_TIME_NEVER; /* one-shot: it is disarmed now */
-    }
     mynet_stack_poll(rt.st, rt.ports, rt.nports, shim_now());
-    shim_unlock();
   }
   return NULL;
 }
@@ -448,8 +448,7 @@ static void close_internal(int *fd)
 
 static int start_failed(void)
 {
-  close_internal(&rt.timerfd);
-  close_internal(&rt.bell);
+  close_internal(&rt.wakefd);
   close_internal(&rt.pcap_fd);
   close_internal(&rt.log_fd);
   rt.log_fd = STDERR_FILENO;
@@ -528,23 +527,27 @@ static int start_locked(void)
       return start_failed();
     rt.nports = 1;
     shim_fd_mark_internal(mynet_port_fd(rt.ports[0]));
+    /* Kept across exec: a program exec()ed with inherited sockets takes
+     * it up again (exec.c). */
+    REAL(fcntl)(mynet_port_fd(rt.ports[0]), F_SETFD, 0);
     if (rt.pcap_fd >= 0)
       mynet_port_set_frame_hook(rt.ports[0], hook_frame, NULL);
   }
 
-  int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  tfd = tfd < 0 ? -errno : shim_fd_internalize(tfd);
-  if (tfd < 0) {
-    snprintf(rt.err, sizeof rt.err, "timerfd_create: %s", strerror(-tfd));
+  int wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  wfd = wfd < 0 ? -errno : shim_fd_internalize(wfd);
+  if (wfd < 0) {
+    snprintf(rt.err, sizeof rt.err, "eventfd: %s", strerror(-wfd));
     return start_failed();
   }
-  rt.timerfd = tfd;
+  rt.wakefd = wfd;
   sh->st = rt.st;
   sh->id = random_seed();
   rt.slot = shim_shared_take_slot(sh, getpid());
-  rt.bell = shim_bell_open(sh->id, rt.slot);
-  if (rt.bell < 0) {
-    snprintf(rt.err, sizeof rt.err, "cannot open the process's doorbell: %s", strerror(-rt.bell));
+  sh->procs[rt.slot].tap_fd = rt.nports ? mynet_port_fd(rt.ports[0]) : -1;
+  r = shim_bell_start(sh, rt.slot, rt.wakefd);
+  if (r < 0) {
+    snprintf(rt.err, sizeof rt.err, "cannot start the doorbell thread: %s", strerror(-r));
     return start_failed();
   }
   r = start_driver();
@@ -650,14 +653,20 @@ static void atfork_child(void)
   struct shim_proc *me = &rt.shared->procs[rt.slot];
   __atomic_store_n(&me->pid, (int32_t)rt.pid, __ATOMIC_RELAXED);
   me->start_time = shim_proc_start_time(rt.pid);
-  drop_inherited(&rt.timerfd);
-  int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  rt.timerfd = tfd < 0 ? -1 : shim_fd_internalize(tfd);
+  drop_inherited(&rt.wakefd);
+  int wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  rt.wakefd = wfd < 0 ? -1 : shim_fd_internalize(wfd);
   rt.armed = MYNET_TIME_NEVER;
-  drop_inherited(&rt.bell);
-  rt.bell = shim_bell_open(rt.shared->id, rt.slot);
   shim_sock_fork_child();
-  rt.need_driver = true;
+  if (shim_bell_start(rt.shared, rt.slot, rt.wakefd) < 0)
+    shim_log(MYNET_LOG_ERROR, "cannot start the doorbell thread in pid %d", (int)rt.pid);
+  /* Now, not on first use: a child may confine itself right after fork
+   * (sshd's privilege-separated child installs a seccomp filter that kills
+   * it for clone). */
+  int r = start_driver();
+  if (r < 0)
+    shim_log(MYNET_LOG_ERROR, "cannot start the driver thread in pid %d: %s", (int)rt.pid,
+             strerror(-r));
 }
 
 pid_t fork(void)
@@ -681,11 +690,101 @@ pid_t fork(void)
   return pid;
 }
 
+/* The stack's memfd, if this process has one (it survives exec). */
+static int find_memfd(void)
+{
+  DIR *d = opendir("/proc/self/fd");
+  if (!d)
+    return -1;
+  int found = -1;
+  for (struct dirent *e; found < 0 && (e = readdir(d)) != NULL;) {
+    char path[300], link[128];
+    snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    if (n <= 0)
+      continue;
+    link[n] = 0;
+    if (strncmp(link, "/memfd:mynet-stack", 18) == 0)
+      found = atoi(e->d_name);
+  }
+  closedir(d);
+  return found;
+}
+
+static int slot_of(struct shim_shared *sh, pid_t pid)
+{
+  for (int i = 0; i < SHIM_MAX_PROCS; i++)
+    if (sh->procs[i].pid == pid)
+      return i;
+  return -1;
+}
+
+/* A program exec()ed by a process of a stack (the same process, or the
+ * child of a posix_spawn): it finds the stack by the memfd it inherited
+ * (the environment may have been scrubbed, the descriptors cannot lie),
+ * and takes up the sockets it inherited, the TAP descriptor and a slot
+ * of the process table.  Its own timer, doorbell and driver thread are
+ * made as a forked child's are. */
+static void take_up_stack(void)
+{
+  /* A bad configuration is reported as always (the first socket() names
+   * the variable); the inherited sockets are then unusable. */
+  if (rt.config_rc < 0)
+    return;
+  int memfd = find_memfd();
+  if (memfd < 0)
+    return;
+  struct shim_shared *sh;
+  int r = shim_shared_attach(memfd, &sh);
+  if (r < 0) {
+    snprintf(rt.err, sizeof rt.err, "cannot map the stack this program inherited: %s",
+             strerror(-r));
+    log_line(STDERR_FILENO, rt.err);
+    return;
+  }
+  shim_fd_mark_internal(memfd);
+  shim_shared_lock(sh);
+  pid_t pid = getpid();
+  int slot = slot_of(sh, pid), from = slot;
+  bool fresh = slot < 0;
+  if (fresh) {
+    from = slot_of(sh, getppid());
+    slot = shim_shared_take_slot(sh, pid);
+  }
+  if (slot < 0) {
+    shim_shared_unlock(sh);
+    return;
+  }
+  rt.shared = sh;
+  rt.st = sh->st;
+  rt.slot = slot;
+  rt.memfd = memfd;
+  rt.pid = pid;
+  int tap = from >= 0 ? sh->procs[from].tap_fd : -1;
+  if (tap >= 0 && REAL(fcntl)(tap, F_GETFD) >= 0 &&
+      mynet_port_adopt(rt.st, tap, &rt.ports[0]) == 0) {
+    rt.nports = 1;
+    shim_fd_mark_internal(tap);
+    sh->procs[slot].tap_fd = tap;
+  }
+  if (from >= 0)
+    shim_sock_adopt(sh, from, fresh);
+  int wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  rt.wakefd = wfd < 0 ? -1 : shim_fd_internalize(wfd);
+  rt.armed = MYNET_TIME_NEVER;
+  if (shim_bell_start(sh, slot, rt.wakefd) < 0)
+    log_line(STDERR_FILENO, "cannot start the doorbell thread");
+  rt.need_driver = true;
+  __atomic_store_n(&rt.state, RT_RUNNING, __ATOMIC_RELEASE);
+  shim_shared_unlock(sh);
+}
+
 __attribute__((constructor)) static void shim_init(void)
 {
   shim_resolve_real();
   pthread_once(&rt.config_once, load_config);
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+  take_up_stack();
 }
 
 /* After the program's exit handlers: the kernel would close the program's

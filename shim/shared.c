@@ -6,10 +6,12 @@
 #include "shared.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <mynet/region.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SHARED_MAGIC UINT64_C(0x6d796e6574736872) /* "mynetshr" */
@@ -48,6 +50,8 @@ int shim_shared_create(uint64_t bound, struct shim_shared **out, int *memfd, cha
     snprintf(err, errlen, "cannot keep the stack's shared memory descriptor: %s", strerror(-fd));
     return fd;
   }
+  /* Kept across exec: the program exec()ed finds its stack by it. */
+  REAL(fcntl)(fd, F_SETFD, 0);
   /* Sparse: only what the stack touches takes memory.  MAP_FIXED_NOREPLACE
    * fails rather than replace a mapping the program has there. */
   void *base = MAP_FAILED;
@@ -112,6 +116,22 @@ uint64_t shim_proc_start_time(pid_t pid)
   return start;
 }
 
+bool shim_proc_alive(pid_t pid, uint64_t start_time)
+{
+  /* /proc says: no such process (ENOENT), or one that started at another
+   * time (the pid was reused).  Where /proc is out of reach (a chroot, a
+   * seccomp sandbox that allows little more than read and write) the
+   * process is taken to be there: the others will tell. */
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  if (access("/proc/self/stat", R_OK) < 0)
+    return true;
+  if (access(path, F_OK) < 0)
+    return errno != ENOENT;
+  uint64_t now = shim_proc_start_time(pid);
+  return now == 0 || start_time == 0 || now == start_time;
+}
+
 int shim_shared_take_slot(struct shim_shared *sh, pid_t pid)
 {
   for (int i = 0; i < SHIM_MAX_PROCS; i++) {
@@ -119,7 +139,8 @@ int shim_shared_take_slot(struct shim_shared *sh, pid_t pid)
     if (p->pid)
       continue;
     p->pid = (int32_t)pid;
-    p->start_time = shim_proc_start_time(pid);
+    p->start_time = pid > 0 ? shim_proc_start_time(pid) : 0;
+    p->tap_fd = -1;
     p->q_head = p->q_tail = 0;
     p->q_overflow = false;
     return i;
@@ -129,7 +150,119 @@ int shim_shared_take_slot(struct shim_shared *sh, pid_t pid)
 
 void shim_shared_free_slot(struct shim_shared *sh, int slot)
 {
+  shim_proc_fd_clear_all(sh, slot);
   sh->procs[slot].pid = 0;
+  sh->procs[slot].tap_fd = -1;
+}
+
+/* ---- a process's descriptors that are stack sockets ---- */
+
+#define FD_EMPTY (-1)
+#define FD_DELETED (-2)
+
+static struct shim_fdrec *fd_find(struct shim_fdrec *t, uint32_t cap, int fd)
+{
+  struct shim_fdrec *tomb = NULL;
+  for (uint32_t i = (uint32_t)fd * 2654435761u & (cap - 1);; i = (i + 1) & (cap - 1)) {
+    if (t[i].fd == fd)
+      return &t[i];
+    if (t[i].fd == FD_DELETED && !tomb)
+      tomb = &t[i];
+    if (t[i].fd == FD_EMPTY)
+      return tomb ? tomb : &t[i];
+  }
+}
+
+static int fd_grow(struct shim_proc *p, uint32_t cap)
+{
+  struct shim_fdrec *t = mynet_region_zalloc(region, cap * sizeof *t);
+  if (!t)
+    return -ENOMEM;
+  for (uint32_t i = 0; i < cap; i++)
+    t[i].fd = FD_EMPTY;
+  uint32_t used = 0;
+  for (uint32_t i = 0; i < p->fd_cap; i++) {
+    if (p->fds[i].fd >= 0) {
+      *fd_find(t, cap, p->fds[i].fd) = p->fds[i];
+      used++;
+    }
+  }
+  mynet_region_free(region, p->fds);
+  p->fds = t;
+  p->fd_cap = cap;
+  p->fd_used = used;
+  return 0;
+}
+
+int shim_proc_fd_set(struct shim_shared *sh, int slot, int fd, mynet_sock *s)
+{
+  struct shim_proc *p = &sh->procs[slot];
+  if (!s) {
+    if (p->fd_cap) {
+      struct shim_fdrec *e = fd_find(p->fds, p->fd_cap, fd);
+      if (e->fd == fd)
+        e->fd = FD_DELETED;
+    }
+    return 0;
+  }
+  if ((p->fd_used + 1) * 2 > p->fd_cap) {
+    int r = fd_grow(p, p->fd_cap ? p->fd_cap * 2 : 64);
+    if (r < 0)
+      return r;
+  }
+  struct shim_fdrec *e = fd_find(p->fds, p->fd_cap, fd);
+  if (e->fd == FD_EMPTY)
+    p->fd_used++;
+  e->fd = fd;
+  e->s = s;
+  return 0;
+}
+
+mynet_sock *shim_proc_fd_get(const struct shim_shared *sh, int slot, int fd)
+{
+  const struct shim_proc *p = &sh->procs[slot];
+  if (!p->fd_cap)
+    return NULL;
+  struct shim_fdrec *e = fd_find(p->fds, p->fd_cap, fd);
+  return e->fd == fd ? e->s : NULL;
+}
+
+int shim_proc_fd_copy(struct shim_shared *sh, int from, int to)
+{
+  struct shim_proc *f = &sh->procs[from];
+  for (uint32_t i = 0; i < f->fd_cap; i++)
+    if (f->fds[i].fd >= 0 && shim_proc_fd_set(sh, to, f->fds[i].fd, f->fds[i].s) < 0)
+      return -ENOMEM;
+  return 0;
+}
+
+void shim_proc_fd_clear_all(struct shim_shared *sh, int slot)
+{
+  struct shim_proc *p = &sh->procs[slot];
+  mynet_region_free(region, p->fds);
+  p->fds = NULL;
+  p->fd_cap = p->fd_used = 0;
+}
+
+int shim_shared_attach(int memfd, struct shim_shared **out)
+{
+  struct stat st;
+  if (fstat(memfd, &st) < 0)
+    return -errno;
+  void *base =
+      mmap(SHIM_REGION_ADDR, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+           MAP_SHARED | (SHIM_REGION_ADDR ? MAP_FIXED_NOREPLACE : 0) | MAP_NORESERVE, memfd, 0);
+  if (base == MAP_FAILED)
+    return -errno;
+  mynet_region *reg = mynet_region_attach(base);
+  struct shim_shared *sh = reg ? mynet_region_root_get(reg) : NULL;
+  if (!sh || sh->magic != SHARED_MAGIC) {
+    munmap(base, (size_t)st.st_size);
+    return -EINVAL;
+  }
+  region = reg;
+  *out = sh;
+  return 0;
 }
 
 void shim_shared_lock(struct shim_shared *sh)

@@ -37,8 +37,21 @@
  * says "look at all of them". */
 #define SHIM_PROC_QUEUE 256
 
+/* A descriptor of the process that is a stack socket: kept in shared
+ * memory so that the program exec() runs (same pid, or the child of a
+ * posix_spawn) finds which of its inherited descriptors are which
+ * sockets.  fd -1: empty, -2: deleted. */
+struct shim_fdrec {
+  int32_t fd;
+  mynet_sock *s;
+};
+
 struct shim_proc {
-  int32_t pid;         /* 0: the slot is free */
+  int32_t pid;              /* 0: the slot is free */
+  uint32_t bell;            /* its doorbell: a futex word (bell.h) */
+  int32_t tap_fd;           /* its TAP descriptor, which survives exec */
+  uint32_t fd_cap, fd_used; /* the table below: capacity, slots not empty */
+  struct shim_fdrec *fds;
   uint64_t start_time; /* the process's start (/proc), so a reused pid is told apart */
   uint32_t q_head, q_tail;
   bool q_overflow;
@@ -60,6 +73,11 @@ struct shim_shared {
 int shim_shared_create(uint64_t bound, struct shim_shared **out, int *memfd, char *err,
                        size_t errlen);
 
+/* The region another image of this process (exec) or its parent (a
+ * posix_spawn) created, from its memfd, mapped where it was made.  0,
+ * -EINVAL (not a stack's), or the errno of mmap. */
+int shim_shared_attach(int memfd, struct shim_shared **out);
+
 /* The region, for the stack's params. */
 mynet_region *shim_shared_region(void);
 
@@ -67,7 +85,21 @@ mynet_region *shim_shared_region(void);
  * taken; its queue emptied. */
 int shim_shared_take_slot(struct shim_shared *sh, pid_t pid);
 void shim_shared_free_slot(struct shim_shared *sh, int slot);
-/* When pid started (in clock ticks since boot), 0 if it is gone. */
+/* Under the lock: the process in slot has socket s at fd (s NULL: no
+ * longer).  0, or -ENOMEM when the table cannot grow (an exec'd program
+ * will then not find that socket). */
+int shim_proc_fd_set(struct shim_shared *sh, int slot, int fd, mynet_sock *s);
+/* The socket the process in slot has at fd, or NULL. */
+mynet_sock *shim_proc_fd_get(const struct shim_shared *sh, int slot, int fd);
+/* Copy one process's table to another slot (fork). */
+int shim_proc_fd_copy(struct shim_shared *sh, int from, int to);
+/* Free a slot's table. */
+void shim_proc_fd_clear_all(struct shim_shared *sh, int slot);
+
+/* Whether the process pid that started at start_time is still there. */
+bool shim_proc_alive(pid_t pid, uint64_t start_time);
+/* When pid started (in clock ticks since boot), 0 if it is gone or out of
+ * reach. */
 uint64_t shim_proc_start_time(pid_t pid);
 
 /* The stack lock: a robust, process-shared mutex.  A process that died

@@ -172,7 +172,7 @@ void shim_sock_flush(void)
   }
   for (int i = 0; sh && i < MYNET_MAX_PROCS; i++)
     if (bit_test(ring, i))
-      shim_bell_ring(sh->id, i);
+      shim_bell_ring(sh, i);
 }
 
 void shim_sock_bell(void)
@@ -235,6 +235,18 @@ void shim_sock_unlock(struct shim_sock *ss)
   errno = saved;
 }
 
+/* Which socket a descriptor is, in the process's record in shared
+ * memory, for the program it may exec (shared.h). */
+static void record_fd(int fd, mynet_sock *s)
+{
+  struct shim_shared *sh = shim_shared_rec();
+  if (sh && shim_my_slot() >= 0 && shim_proc_fd_set(sh, shim_my_slot(), fd, s) < 0)
+    shim_log(MYNET_LOG_WARN,
+             "cannot record fd %d as a stack socket: a program exec()ed will not "
+             "find it",
+             fd);
+}
+
 int shim_sock_open(mynet_sock *s, int type, int flags)
 {
   /* Always non-blocking: set_level() must never block under the lock.
@@ -270,6 +282,7 @@ int shim_sock_open(mynet_sock *s, int type, int flags)
   ss->type = type;
   ss->refs = 1; /* the descriptor's */
   mynet_sock_driver(ss->s)->nonblock = (flags & SOCK_NONBLOCK) != 0;
+  record_fd(fd, s);
   return fd;
 }
 
@@ -278,6 +291,7 @@ int shim_sock_add_fd(struct shim_sock *ss, int fd)
   int r = shim_fd_attach(fd, &ss->file);
   if (r < 0)
     return r;
+  record_fd(fd, ss->s);
   ss->file.nfds++;
   shim_sock_ref(ss);
   if (ss->evfd < 0)
@@ -325,6 +339,7 @@ static void release(struct shim_sock *ss)
 int shim_sock_drop_fd(struct shim_sock *ss, int fd, bool close_fd)
 {
   shim_fd_forget(fd);
+  record_fd(fd, NULL);
   ss->file.nfds--;
   if (ss->file.nfds == 0)
     release(ss);
@@ -483,6 +498,12 @@ static void hand_to_child(struct shim_sock *ss, int slot)
 void shim_sock_fork_prepare(int child_slot)
 {
   each_open_sock(hand_to_child, child_slot);
+  /* The child has the same descriptors. */
+  struct shim_shared *sh = shim_shared_rec();
+  if (shim_proc_fd_copy(sh, shim_my_slot(), child_slot) < 0)
+    shim_log(MYNET_LOG_WARN, "cannot record the child's sockets: a program it exec()s will not "
+                             "find them");
+  sh->procs[child_slot].tap_fd = sh->procs[shim_my_slot()].tap_fd;
 }
 
 static void take_back(struct shim_sock *ss, int slot)
@@ -521,4 +542,69 @@ static void own_eventfd(struct shim_sock *ss, int unused)
 void shim_sock_fork_child(void)
 {
   each_open_sock(own_eventfd, 0);
+}
+
+/* After exec: the program's inherited descriptors that the record of its
+ * process (or, after posix_spawn, of its parent) names as stack sockets
+ * become sockets again, each socket one wrapper with all its numbers (they
+ * share one eventfd, as dup made them).  fresh: a process new to the
+ * stack (the spawned child), which takes a hold of its own; otherwise
+ * the holds and references of the image exec replaced carry over, and
+ * sockets whose every number was close-on-exec are let go of. */
+void shim_sock_adopt(struct shim_shared *sh, int from_slot, bool fresh)
+{
+  int me = shim_my_slot();
+  struct shim_proc *src = &sh->procs[from_slot];
+  struct shim_fdrec *recs = src->fds;
+  uint32_t cap = src->fd_cap;
+  if (!fresh) { /* this process's own record: rebuilt from what survived */
+    src->fds = NULL;
+    src->fd_cap = src->fd_used = 0;
+  }
+  for (uint32_t i = 0; i < cap; i++) {
+    int fd = recs[i].fd;
+    mynet_sock *s = recs[i].s;
+    if (fd < 0 || REAL(fcntl)(fd, F_GETFD) < 0) /* closed on exec */
+      continue;
+    struct shim_sock *ss = shim_sockmap_get(s);
+    if (ss) { /* another number of a socket already taken up */
+      shim_sock_add_fd(ss, fd);
+      continue;
+    }
+    ss = calloc(1, sizeof *ss);
+    if (!ss)
+      continue;
+    ss->file = (struct shim_file){.kind = SHIM_FILE_SOCK, .nfds = 1};
+    ss->s = s;
+    ss->evfd = fd;
+    ss->type = mynet_sock_type(s);
+    ss->refs = 1;
+    if (shim_sockmap_put(s, ss) < 0 || shim_fd_attach(fd, &ss->file) < 0) {
+      shim_sockmap_del(s);
+      free(ss);
+      continue;
+    }
+    uint64_t v;
+    while (REAL(read)(fd, &v, sizeof v) > 0) /* no poller of the old image is left */
+      ;
+    if (fresh) {
+      mynet_sock_ref(s);
+      bit_put(mynet_sock_driver(s)->holders, me, true);
+    }
+    record_fd(fd, s);
+  }
+  if (fresh)
+    return;
+  /* The replaced image's holds on sockets none of whose numbers survived. */
+  for (uint32_t i = 0; i < cap; i++) {
+    mynet_sock *s = recs[i].s;
+    if (recs[i].fd < 0 || shim_sockmap_get(s) ||
+        !((mynet_sock_driver(s)->holders[me / 64] >> (me % 64)) & 1))
+      continue;
+    mynet_sock_ref(s);
+    shim_sock_let_go(s, me);
+    mynet_sock_unref(s);
+    mynet_sock_unref(s); /* the replaced image's wrapper's */
+  }
+  mynet_region_free(shim_shared_region(), recs);
 }

@@ -119,6 +119,11 @@ void shim_sock_let_go(mynet_sock *s, int slot);
  * sockets other processes queued for it. */
 void shim_sock_bell(void);
 
+/* Under the lock, after exec: take up the inherited sockets that the
+ * record in from_slot names (shim_sock.c says how). */
+struct shim_shared;
+void shim_sock_adopt(struct shim_shared *sh, int from_slot, bool fresh);
+
 /* Under the lock: this process watches ss (poll or epoll) or stopped. */
 void shim_sock_watch_update(struct shim_sock *ss);
 

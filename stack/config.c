@@ -534,3 +534,19 @@ int mynet_port_open(mynet_stack *st, const struct mynet_config *c, mynet_port **
   }
   return 0;
 }
+
+int mynet_port_adopt(mynet_stack *st, int fd, mynet_port **out)
+{
+  struct mn_iface *ifc = NULL;
+  for (int i = 0; i < st->n_ifaces && !ifc; i++)
+    if (!st->ifaces[i].loopback)
+      ifc = &st->ifaces[i];
+  if (!ifc)
+    return -ENODEV;
+  struct mn_device *dev;
+  int rc = mn_tap_adopt(fd, ifc->name, ifc->mtu, &dev);
+  if (rc < 0)
+    return rc;
+  *out = mn_port_new(dev, ifc->index);
+  return *out ? 0 : -ENOMEM;
+}

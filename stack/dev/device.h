@@ -37,6 +37,9 @@ struct mn_device {
 int mn_tap_open(const char *name, uint16_t mtu, int fd_floor, struct mn_device **out, char *err,
                 size_t errlen);
 
+/* A TAP descriptor this process already has (inherited across exec). */
+int mn_tap_adopt(int fd, const char *name, uint16_t mtu, struct mn_device **out);
+
 struct mynet_faults_cfg;
 struct mn_counters;
 /* Wraps inner (taking ownership): loss, duplication, reordering, delay and

@@ -165,3 +165,16 @@ int mn_tap_open(const char *name, uint16_t mtu, int fd_floor, struct mn_device *
   *out = &t->dev;
   return 0;
 }
+
+int mn_tap_adopt(int fd, const char *name, uint16_t mtu, struct mn_device **out)
+{
+  struct tap *t = calloc(1, sizeof(*t));
+  if (!t)
+    return -ENOMEM;
+  t->dev.ops = &tap_ops;
+  snprintf(t->dev.name, sizeof(t->dev.name), "%s", name);
+  t->dev.mtu = mtu;
+  t->fd = fd;
+  *out = &t->dev;
+  return 0;
+}

@@ -90,6 +90,10 @@ MYNET_API int mynet_stack_configure(mynet_stack *st, const struct mynet_config *
  * c->tap, wrapped in the fault injector if c->faults says so. */
 MYNET_API int mynet_port_open(mynet_stack *st, const struct mynet_config *c, mynet_port **out,
                               char *err, size_t errlen);
+/* A port around a TAP descriptor the process inherited (exec), for the
+ * stack's first interface that is not the loopback.  0 or -ENODEV,
+ * -ENOMEM. */
+MYNET_API int mynet_port_adopt(mynet_stack *st, int fd, mynet_port **out);
 
 #ifdef __cplusplus
 }
