@@ -11,6 +11,7 @@
 
 #include "bell.h"
 #include "fdtable.h"
+#include "rendezvous.h"
 #include "runtime.h"
 #include "shared.h"
 #include "sock.h"
@@ -43,6 +44,8 @@ static struct {
   struct shim_shared *shared;
   int memfd;
   int slot;         /* this process's in the shared process table */
+  int listener;     /* where later programs on the TAP find the stack */
+  int fail_errno;   /* what socket() answers when the stack cannot start */
   bool need_driver; /* a forked child: its driver thread starts on first use */
   pthread_once_t config_once;
   struct mynet_config cfg;
@@ -65,6 +68,8 @@ static struct {
     .wakefd = -1,
     .memfd = -1,
     .slot = -1,
+    .listener = -1,
+    .fail_errno = EAFNOSUPPORT,
     .armed = MYNET_TIME_NEVER,
     .log_fd = STDERR_FILENO,
     .pcap_fd = -1,
@@ -333,12 +338,14 @@ static void reap_dead(void)
 
 static void *driver_main(void *arg)
 {
-  struct pollfd pfd[MAX_RX_FDS + 1];
+  struct pollfd pfd[MAX_RX_FDS + 2];
   int n = 0;
   for (int i = 0; i < rt.nports; i++)
     pfd[n++] = (struct pollfd){.fd = mynet_port_fd(rt.ports[i]), .events = POLLIN};
   int wake = n;
   pfd[n++] = (struct pollfd){.fd = rt.wakefd, .events = POLLIN};
+  int listener = n;
+  pfd[n++] = (struct pollfd){.fd = rt.listener, .events = POLLIN};
   mynet_time next_reap = 0;
 
   shim_lock();
@@ -364,6 +371,8 @@ static void *driver_main(void *arg)
         v = 0;
     }
     shim_sock_bell(); /* sockets other processes queued for this one */
+    if (pfd[listener].revents & POLLIN)
+      shim_rv_serve(rt.listener, rt.memfd, rt.shared->owner_uid, rt.cfg.tap);
     if (shared && shim_now() >= next_reap) {
       reap_dead();
       next_reap = shim_now() + MYNET_SEC(1);
@@ -462,7 +471,7 @@ static int start_failed(void)
     rt.st = NULL;
   }
   __atomic_store_n(&rt.state, RT_FAILED, __ATOMIC_RELEASE);
-  return -EAFNOSUPPORT;
+  return -rt.fail_errno;
 }
 
 /* Under the lock. */
@@ -500,27 +509,65 @@ static int start_locked(void)
   clock_gettime(CLOCK_REALTIME, &real);
   rt.unix_offset = (int64_t)real.tv_sec * 1000000 + real.tv_nsec / 1000 - now;
 
+  /* The TAP's stack, if another program made it; else a new one, which
+   * programs started later find (rendezvous.h). */
   struct shim_shared *sh;
-  int memfd;
-  int r = shim_shared_create(rt.cfg.mem, &sh, &memfd, rt.err, sizeof rt.err);
-  if (r < 0)
-    return start_failed();
-  rt.memfd = memfd;
-  struct mynet_stack_params params = {
-      .seed = random_seed(),
-      .now = now,
-      .fd_floor = shim_fd_internal_floor(),
-      .log_level = rt.cfg.log_level,
-      .region = shim_shared_region(),
-  };
-  r = mynet_stack_new(&params, &rt.st);
-  if (r < 0) {
-    rt.st = NULL;
-    snprintf(rt.err, sizeof rt.err, "cannot create the stack: %s", strerror(-r));
+  int memfd = -1, r = 0;
+  uint64_t key;
+  bool named = rt.cfg.tap[0] && shim_rv_key(rt.cfg.tap, &key) == 0;
+  int creating = named ? shim_rv_lock(key) : -1;
+  if (named)
+    r = shim_rv_find(key, &memfd, rt.err, sizeof rt.err);
+  if (r < 0) { /* refused: never a stack of its own on the same TAP */
+    shim_rv_unlock(creating);
+    rt.fail_errno = EACCES;
     return start_failed();
   }
-  if (mynet_stack_configure(rt.st, &rt.cfg, rt.err, sizeof rt.err) < 0)
-    return start_failed();
+  bool join = r == 1;
+  if (join) {
+    r = shim_shared_attach(memfd, &sh);
+    if (r < 0) {
+      shim_rv_unlock(creating);
+      snprintf(rt.err, sizeof rt.err, "cannot map the stack on TAP %s: %s", rt.cfg.tap,
+               strerror(-r));
+      return start_failed();
+    }
+    memfd = shim_fd_internalize(memfd);
+    REAL(fcntl)(memfd, F_SETFD, 0);
+    rt.memfd = memfd;
+    rt.st = sh->st;
+    /* Joined: the stack is live, so this thread takes its lock now. */
+    shim_shared_lock(sh);
+    holds_shared = true;
+  } else {
+    r = shim_shared_create(rt.cfg.mem, &sh, &memfd, rt.err, sizeof rt.err);
+    if (r < 0) {
+      shim_rv_unlock(creating);
+      return start_failed();
+    }
+    rt.memfd = memfd;
+    struct mynet_stack_params params = {
+        .seed = random_seed(),
+        .now = now,
+        .fd_floor = shim_fd_internal_floor(),
+        .log_level = rt.cfg.log_level,
+        .region = shim_shared_region(),
+    };
+    r = mynet_stack_new(&params, &rt.st);
+    if (r < 0) {
+      rt.st = NULL;
+      shim_rv_unlock(creating);
+      snprintf(rt.err, sizeof rt.err, "cannot create the stack: %s", strerror(-r));
+      return start_failed();
+    }
+    if (mynet_stack_configure(rt.st, &rt.cfg, rt.err, sizeof rt.err) < 0) {
+      shim_rv_unlock(creating);
+      return start_failed();
+    }
+  }
+  if (named)
+    rt.listener = shim_rv_listen(key);
+  shim_rv_unlock(creating);
 
   if (rt.cfg.tap[0]) {
     if (mynet_port_open(rt.st, &rt.cfg, &rt.ports[0], rt.err, sizeof rt.err) < 0)
@@ -541,9 +588,16 @@ static int start_locked(void)
     return start_failed();
   }
   rt.wakefd = wfd;
-  sh->st = rt.st;
-  sh->id = random_seed();
+  if (!join) {
+    sh->st = rt.st;
+    sh->id = random_seed();
+  }
   rt.slot = shim_shared_take_slot(sh, getpid());
+  if (rt.slot < 0) {
+    snprintf(rt.err, sizeof rt.err, "the stack on TAP %s has %d processes already", rt.cfg.tap,
+             SHIM_MAX_PROCS);
+    return start_failed();
+  }
   sh->procs[rt.slot].tap_fd = rt.nports ? mynet_port_fd(rt.ports[0]) : -1;
   r = shim_bell_start(sh, rt.slot, rt.wakefd);
   if (r < 0) {
@@ -559,12 +613,15 @@ static int start_locked(void)
    * too (it still holds the private one, which others wait on and then
    * leave for the shared one), so that nobody enters the stack before this
    * thread has left it. */
-  shim_shared_lock(sh);
-  holds_shared = true;
+  if (!holds_shared) {
+    shim_shared_lock(sh);
+    holds_shared = true;
+  }
   __atomic_store_n(&rt.shared, sh, __ATOMIC_RELEASE);
   rt.pid = getpid();
   __atomic_store_n(&rt.state, RT_RUNNING, __ATOMIC_RELEASE);
-  shim_log(MYNET_LOG_INFO, "stack started (pid %d)", (int)rt.pid);
+  shim_log(MYNET_LOG_INFO, "%s the stack on %s (pid %d)", join ? "joined" : "started",
+           rt.cfg.tap[0] ? rt.cfg.tap : "loopback", (int)rt.pid);
   return 0;
 }
 
@@ -587,7 +644,7 @@ int shim_start(void)
     return 0;
   if (!__atomic_exchange_n(&rt.reported, 1, __ATOMIC_ACQ_REL))
     log_line(STDERR_FILENO, rt.err);
-  return -EAFNOSUPPORT;
+  return -rt.fail_errno;
 }
 
 /* --- fork and exit ----------------------------------------------------- */
@@ -654,6 +711,7 @@ static void atfork_child(void)
   __atomic_store_n(&me->pid, (int32_t)rt.pid, __ATOMIC_RELAXED);
   me->start_time = shim_proc_start_time(rt.pid);
   drop_inherited(&rt.wakefd);
+  drop_inherited(&rt.listener); /* the parent answers newcomers */
   int wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   rt.wakefd = wfd < 0 ? -1 : shim_fd_internalize(wfd);
   rt.armed = MYNET_TIME_NEVER;

@@ -132,9 +132,17 @@ int mn_tap_open(const char *name, uint16_t mtu, int fd_floor, struct mn_device *
   }
   struct ifreq ifr;
   memset(&ifr, 0, sizeof(ifr));
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  /* A multi-queue TAP (tools/mynet-netns makes one) takes a queue per
+   * process of a shared stack; a single-queue one only the first opener
+   * (the others sharing it through inherited descriptors). */
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE;
   memcpy(ifr.ifr_name, name, strlen(name));
-  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+  int rc = ioctl(fd, TUNSETIFF, &ifr);
+  if (rc < 0 && errno == EINVAL) {
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    rc = ioctl(fd, TUNSETIFF, &ifr);
+  }
+  if (rc < 0) {
     int e = errno;
     snprintf(err, errlen, "MYNET_TAP: cannot attach to TAP device '%s': %s", name, strerror(e));
     close(fd);
