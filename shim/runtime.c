@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -60,6 +61,7 @@ static struct {
   mynet_time armed; /* the time the driver sleeps until */
   int log_fd;
   int pcap_fd;
+  char who[64];        /* "pid N name": which process captured a frame */
   int64_t unix_offset; /* realtime - monotonic, in us, for pcap stamps */
   pid_t pid;           /* the process that started the stack */
 } rt = {
@@ -132,11 +134,15 @@ bool shim_in_vfork_child(void)
 /* --- output ------------------------------------------------------------ */
 
 /* One write per line so that lines from several threads or processes
- * sharing the file do not interleave; the real writev, never ours. */
+ * sharing the file do not interleave; the real writev, never ours.  Each
+ * line names its process: with a shared stack, the process that held the
+ * lock is the one that handled what the stack logged. */
 static void log_line(int fd, const char *msg)
 {
+  char tag[32];
+  int n = snprintf(tag, sizeof tag, "mynet[%d]: ", (int)getpid());
   struct iovec iov[3] = {
-      {.iov_base = (void *)"mynet: ", .iov_len = 7},
+      {.iov_base = tag, .iov_len = (size_t)n},
       {.iov_base = (void *)msg, .iov_len = strlen(msg)},
       {.iov_base = (void *)"\n", .iov_len = 1},
   };
@@ -167,19 +173,62 @@ void shim_log(int level, const char *fmt, ...)
   log_line(rt.log_fd, msg);
 }
 
+/* Each frame is one block in one write to a file opened O_APPEND, so the
+ * processes of a stack capturing to one file interleave whole blocks. */
 static void hook_frame(void *ctx, int dir, const uint8_t *frame, size_t len, mynet_time now)
 {
-  uint8_t hdr[MYNET_PCAP_REC_HDR_LEN];
+  (void)ctx;
+  uint8_t head[MYNET_PCAPNG_PKT_HEAD_LEN], tail[MYNET_PCAPNG_PKT_TAIL_MAX];
   uint32_t caplen = len > PCAP_SNAPLEN ? PCAP_SNAPLEN : (uint32_t)len;
-  mynet_pcap_record_header(hdr, now + rt.unix_offset, caplen, (uint32_t)len);
-  struct iovec iov[2] = {{.iov_base = hdr, .iov_len = sizeof hdr},
-                         {.iov_base = (void *)frame, .iov_len = caplen}};
+  size_t n =
+      mynet_pcapng_packet(head, tail, now + rt.unix_offset, caplen, (uint32_t)len, dir, rt.who);
+  struct iovec iov[3] = {{.iov_base = head, .iov_len = sizeof head},
+                         {.iov_base = (void *)frame, .iov_len = caplen},
+                         {.iov_base = tail, .iov_len = n}};
   int saved = errno;
-  if (REAL(writev)(rt.pcap_fd, iov, 2) < 0 && errno != EINTR) {
+  if (REAL(writev)(rt.pcap_fd, iov, 3) < 0 && errno != EINTR) {
     shim_log(MYNET_LOG_ERROR, "MYNET_PCAP: write failed: %s; capture stopped", strerror(errno));
     rt.pcap_fd = -1;
   }
   errno = saved;
+}
+
+/* This process as captures name it; again after fork and exec. */
+static void name_process(void)
+{
+  char comm[32] = "";
+  int fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t n = REAL(read)(fd, comm, sizeof comm - 1);
+    comm[n > 0 ? n : 0] = 0;
+    comm[strcspn(comm, "\n")] = 0;
+    REAL(close)(fd);
+  }
+  snprintf(rt.who, sizeof rt.who, "pid %d %s", (int)getpid(), comm);
+}
+
+/* The process that makes a stack starts its capture file; one that joins
+ * the stack or is exec()ed in it appends, writing the file header only to
+ * a file still empty (its own MYNET_PCAP, another path).  Returns the fd
+ * or -errno. */
+static int open_capture(bool start)
+{
+  int fd =
+      open(rt.cfg.pcap, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (start ? O_TRUNC : 0), 0644);
+  if (fd < 0)
+    return -errno;
+  struct stat sb;
+  if (fstat(fd, &sb) == 0 && sb.st_size == 0) {
+    uint8_t hdr[MYNET_PCAPNG_FILE_HDR_MAX];
+    size_t n = mynet_pcapng_file_header(hdr, rt.cfg.tap[0] ? rt.cfg.tap : NULL, PCAP_SNAPLEN);
+    if (REAL(write)(fd, hdr, n) != (ssize_t)n) {
+      int err = errno ? errno : EIO;
+      REAL(close)(fd);
+      return -err;
+    }
+  }
+  name_process();
+  return shim_fd_internalize(fd);
 }
 
 /* --- the stack lock ---------------------------------------------------- */
@@ -490,19 +539,6 @@ static int start_locked(void)
     }
     rt.log_fd = fd;
   }
-  if (rt.cfg.pcap[0]) {
-    int fd = open_internal(rt.cfg.pcap, O_TRUNC);
-    uint8_t hdr[MYNET_PCAP_FILE_HDR_LEN];
-    mynet_pcap_file_header(hdr, PCAP_SNAPLEN);
-    if (fd >= 0 && REAL(write)(fd, hdr, sizeof hdr) != (ssize_t)sizeof hdr)
-      fd = -errno;
-    if (fd < 0) {
-      snprintf(rt.err, sizeof rt.err, "MYNET_PCAP: cannot write '%s': %s", rt.cfg.pcap,
-               strerror(-fd));
-      return start_failed();
-    }
-    rt.pcap_fd = fd;
-  }
 
   mynet_time now = shim_now();
   struct timespec real;
@@ -533,7 +569,7 @@ static int start_locked(void)
       return start_failed();
     }
     memfd = shim_fd_internalize(memfd);
-    REAL(fcntl)(memfd, F_SETFD, 0);
+    shim_shared_keep_across_exec(memfd);
     rt.memfd = memfd;
     rt.st = sh->st;
     /* Joined: the stack is live, so this thread takes its lock now. */
@@ -565,6 +601,18 @@ static int start_locked(void)
       return start_failed();
     }
   }
+  /* Before newcomers can find the stack, so that none appends to the
+   * file before this process has started it. */
+  if (rt.cfg.pcap[0]) {
+    int fd = open_capture(!join);
+    if (fd < 0) {
+      shim_rv_unlock(creating);
+      snprintf(rt.err, sizeof rt.err, "MYNET_PCAP: cannot write '%s': %s", rt.cfg.pcap,
+               strerror(-fd));
+      return start_failed();
+    }
+    rt.pcap_fd = fd;
+  }
   if (named)
     rt.listener = shim_rv_listen(key);
   shim_rv_unlock(creating);
@@ -574,9 +622,9 @@ static int start_locked(void)
       return start_failed();
     rt.nports = 1;
     shim_fd_mark_internal(mynet_port_fd(rt.ports[0]));
-    /* Kept across exec: a program exec()ed with inherited sockets takes
-     * it up again (exec.c). */
-    REAL(fcntl)(mynet_port_fd(rt.ports[0]), F_SETFD, 0);
+    /* A program exec()ed with inherited sockets takes it up again
+     * (take_up_stack). */
+    shim_shared_keep_across_exec(mynet_port_fd(rt.ports[0]));
     if (rt.pcap_fd >= 0)
       mynet_port_set_frame_hook(rt.ports[0], hook_frame, NULL);
   }
@@ -707,6 +755,7 @@ static void atfork_child(void)
     return;
   }
   rt.slot = fork_slot;
+  name_process();
   struct shim_proc *me = &rt.shared->procs[rt.slot];
   __atomic_store_n(&me->pid, (int32_t)rt.pid, __ATOMIC_RELAXED);
   me->start_time = shim_proc_start_time(rt.pid);
@@ -818,12 +867,28 @@ static void take_up_stack(void)
   rt.slot = slot;
   rt.memfd = memfd;
   rt.pid = pid;
+  /* The log and the capture as this program's environment says (they
+   * were close-on-exec); a failure is reported, the sockets still work. */
+  if (rt.cfg.log_file[0]) {
+    int fd = open_internal(rt.cfg.log_file, O_APPEND);
+    if (fd >= 0)
+      rt.log_fd = fd;
+  }
+  if (rt.cfg.pcap[0]) {
+    int fd = open_capture(false);
+    if (fd >= 0)
+      rt.pcap_fd = fd;
+    else
+      log_line(rt.log_fd, "MYNET_PCAP: cannot append to the capture file; no capture");
+  }
   int tap = from >= 0 ? sh->procs[from].tap_fd : -1;
   if (tap >= 0 && REAL(fcntl)(tap, F_GETFD) >= 0 &&
       mynet_port_adopt(rt.st, tap, &rt.ports[0]) == 0) {
     rt.nports = 1;
     shim_fd_mark_internal(tap);
     sh->procs[slot].tap_fd = tap;
+    if (rt.pcap_fd >= 0)
+      mynet_port_set_frame_hook(rt.ports[0], hook_frame, NULL);
   }
   if (from >= 0)
     shim_sock_adopt(sh, from, fresh);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <mynet/region.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -23,17 +24,10 @@ mynet_region *shim_shared_region(void)
   return region;
 }
 
-static int init_lock(pthread_mutex_t *m)
+void shim_shared_keep_across_exec(int fd)
 {
-  pthread_mutexattr_t a;
-  pthread_mutexattr_init(&a);
-  int r = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-  if (r == 0)
-    r = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-  if (r == 0)
-    r = pthread_mutex_init(m, &a);
-  pthread_mutexattr_destroy(&a);
-  return -r;
+  if (SHIM_REGION_ADDR)
+    REAL(fcntl)(fd, F_SETFD, 0);
 }
 
 int shim_shared_create(uint64_t bound, struct shim_shared **out, int *memfd, char *err,
@@ -50,8 +44,8 @@ int shim_shared_create(uint64_t bound, struct shim_shared **out, int *memfd, cha
     snprintf(err, errlen, "cannot keep the stack's shared memory descriptor: %s", strerror(-fd));
     return fd;
   }
-  /* Kept across exec: the program exec()ed finds its stack by it. */
-  REAL(fcntl)(fd, F_SETFD, 0);
+  /* The program exec()ed finds its stack by it. */
+  shim_shared_keep_across_exec(fd);
   /* Sparse: only what the stack touches takes memory.  MAP_FIXED_NOREPLACE
    * fails rather than replace a mapping the program has there. */
   void *base = MAP_FAILED;
@@ -74,10 +68,11 @@ int shim_shared_create(uint64_t bound, struct shim_shared **out, int *memfd, cha
   }
   mynet_region *reg;
   struct shim_shared *sh = NULL;
+  mynet_region_shared_by_processes();
   r = mynet_region_format(base, bound, &reg);
   if (r == 0) {
     sh = mynet_region_zalloc(reg, sizeof *sh);
-    r = sh ? init_lock(&sh->lock) : -ENOMEM;
+    r = sh ? mynet_plock_init(&sh->lock) : -ENOMEM;
   }
   if (r == 0)
     r = mynet_region_root_set(reg, sh);
@@ -194,7 +189,7 @@ static int fd_grow(struct shim_proc *p, uint32_t cap)
   return 0;
 }
 
-int shim_proc_fd_set(struct shim_shared *sh, int slot, int fd, mynet_sock *s)
+int shim_proc_fd_set(struct shim_shared *sh, int slot, int fd, uint32_t evid, mynet_sock *s)
 {
   struct shim_proc *p = &sh->procs[slot];
   if (!s) {
@@ -205,33 +200,29 @@ int shim_proc_fd_set(struct shim_shared *sh, int slot, int fd, mynet_sock *s)
     }
     return 0;
   }
-  if ((p->fd_used + 1) * 2 > p->fd_cap) {
-    int r = fd_grow(p, p->fd_cap ? p->fd_cap * 2 : 64);
-    if (r < 0)
-      return r;
+  struct shim_fdrec *e = p->fd_cap ? fd_find(p->fds, p->fd_cap, fd) : NULL;
+  if (!e || e->fd != fd) { /* a new entry; an update never allocates */
+    if ((p->fd_used + 1) * 2 > p->fd_cap) {
+      int r = fd_grow(p, p->fd_cap ? p->fd_cap * 2 : 64);
+      if (r < 0)
+        return r;
+    }
+    e = fd_find(p->fds, p->fd_cap, fd);
+    if (e->fd == FD_EMPTY)
+      p->fd_used++;
   }
-  struct shim_fdrec *e = fd_find(p->fds, p->fd_cap, fd);
-  if (e->fd == FD_EMPTY)
-    p->fd_used++;
   e->fd = fd;
+  e->evid = evid;
   e->s = s;
   return 0;
-}
-
-mynet_sock *shim_proc_fd_get(const struct shim_shared *sh, int slot, int fd)
-{
-  const struct shim_proc *p = &sh->procs[slot];
-  if (!p->fd_cap)
-    return NULL;
-  struct shim_fdrec *e = fd_find(p->fds, p->fd_cap, fd);
-  return e->fd == fd ? e->s : NULL;
 }
 
 int shim_proc_fd_copy(struct shim_shared *sh, int from, int to)
 {
   struct shim_proc *f = &sh->procs[from];
   for (uint32_t i = 0; i < f->fd_cap; i++)
-    if (f->fds[i].fd >= 0 && shim_proc_fd_set(sh, to, f->fds[i].fd, f->fds[i].s) < 0)
+    if (f->fds[i].fd >= 0 &&
+        shim_proc_fd_set(sh, to, f->fds[i].fd, f->fds[i].evid, f->fds[i].s) < 0)
       return -ENOMEM;
   return 0;
 }
@@ -244,6 +235,20 @@ void shim_proc_fd_clear_all(struct shim_shared *sh, int slot)
   p->fd_cap = p->fd_used = 0;
 }
 
+uint32_t shim_eventfd_id(int fd)
+{
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+  int f = open(path, O_RDONLY | O_CLOEXEC);
+  if (f < 0)
+    return 0;
+  ssize_t n = REAL(read)(f, buf, sizeof buf - 1);
+  REAL(close)(f);
+  buf[n > 0 ? n : 0] = 0;
+  const char *id = strstr(buf, "eventfd-id:");
+  return id ? (uint32_t)strtoul(id + 11, NULL, 10) : 0;
+}
+
 int shim_shared_attach(int memfd, struct shim_shared **out)
 {
   struct stat st;
@@ -254,6 +259,7 @@ int shim_shared_attach(int memfd, struct shim_shared **out)
            MAP_SHARED | (SHIM_REGION_ADDR ? MAP_FIXED_NOREPLACE : 0) | MAP_NORESERVE, memfd, 0);
   if (base == MAP_FAILED)
     return -errno;
+  mynet_region_shared_by_processes();
   mynet_region *reg = mynet_region_attach(base);
   struct shim_shared *sh = reg ? mynet_region_root_get(reg) : NULL;
   if (!sh || sh->magic != SHARED_MAGIC) {
@@ -267,15 +273,12 @@ int shim_shared_attach(int memfd, struct shim_shared **out)
 
 void shim_shared_lock(struct shim_shared *sh)
 {
-  int r = pthread_mutex_lock(&sh->lock);
-  if (r == EOWNERDEAD) {
-    pthread_mutex_consistent(&sh->lock);
+  if (mynet_plock_lock(&sh->lock) == 1)
     shim_log(MYNET_LOG_WARN, "a process died holding the stack lock; going on (pid %d)",
              (int)getpid());
-  }
 }
 
 void shim_shared_unlock(struct shim_shared *sh)
 {
-  pthread_mutex_unlock(&sh->lock);
+  mynet_plock_unlock(&sh->lock);
 }

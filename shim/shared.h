@@ -40,9 +40,13 @@
 /* A descriptor of the process that is a stack socket: kept in shared
  * memory so that the program exec() runs (same pid, or the child of a
  * posix_spawn) finds which of its inherited descriptors are which
- * sockets.  fd -1: empty, -2: deleted. */
+ * sockets.  The eventfd's kernel id names it whatever number it has by
+ * then (posix_spawn's file actions and vfork children move descriptors
+ * with libc's own dup2, which the library never sees).  fd -1: empty,
+ * -2: deleted. */
 struct shim_fdrec {
   int32_t fd;
+  uint32_t evid; /* the eventfd's id (shim_eventfd_id), 0 if unknown */
   mynet_sock *s;
 };
 
@@ -60,9 +64,9 @@ struct shim_proc {
 
 struct shim_shared {
   uint64_t magic;
-  pthread_mutex_t lock; /* the stack lock */
-  uint32_t owner_uid;   /* who created the stack */
-  uint64_t id;          /* random, names the stack's rendezvous points */
+  mynet_plock lock;   /* the stack lock */
+  uint32_t owner_uid; /* who created the stack */
+  uint64_t id;        /* random, names the stack's rendezvous points */
   mynet_stack *st;
   struct shim_proc procs[SHIM_MAX_PROCS];
 };
@@ -78,6 +82,11 @@ int shim_shared_create(uint64_t bound, struct shim_shared **out, int *memfd, cha
  * -EINVAL (not a stack's), or the errno of mmap. */
 int shim_shared_attach(int memfd, struct shim_shared **out);
 
+/* Keeps fd (the memfd, the TAP) open across exec, so that the program
+ * exec()ed takes up the stack; not where exec cannot share the region
+ * (SHIM_REGION_ADDR NULL), which leaves it close-on-exec. */
+void shim_shared_keep_across_exec(int fd);
+
 /* The region, for the stack's params. */
 mynet_region *shim_shared_region(void);
 
@@ -85,16 +94,20 @@ mynet_region *shim_shared_region(void);
  * taken; its queue emptied. */
 int shim_shared_take_slot(struct shim_shared *sh, pid_t pid);
 void shim_shared_free_slot(struct shim_shared *sh, int slot);
-/* Under the lock: the process in slot has socket s at fd (s NULL: no
- * longer).  0, or -ENOMEM when the table cannot grow (an exec'd program
- * will then not find that socket). */
-int shim_proc_fd_set(struct shim_shared *sh, int slot, int fd, mynet_sock *s);
-/* The socket the process in slot has at fd, or NULL. */
-mynet_sock *shim_proc_fd_get(const struct shim_shared *sh, int slot, int fd);
+/* Under the lock: the process in slot has socket s at fd, an eventfd of
+ * id evid (s NULL: no longer).  0, or -ENOMEM when the table cannot grow
+ * (an exec'd program will then not find that socket). */
+int shim_proc_fd_set(struct shim_shared *sh, int slot, int fd, uint32_t evid, mynet_sock *s);
+
 /* Copy one process's table to another slot (fork). */
 int shim_proc_fd_copy(struct shim_shared *sh, int from, int to);
 /* Free a slot's table. */
 void shim_proc_fd_clear_all(struct shim_shared *sh, int slot);
+
+/* The kernel's id of the eventfd fd ("eventfd-id" in its fdinfo, Linux
+ * 6.0 and later), which every descriptor of that eventfd shares; 0 when
+ * the kernel does not say. */
+uint32_t shim_eventfd_id(int fd);
 
 /* Whether the process pid that started at start_time is still there. */
 bool shim_proc_alive(pid_t pid, uint64_t start_time);

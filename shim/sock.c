@@ -11,13 +11,16 @@
 #include "sock.h"
 #include "sockmap.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -237,10 +240,11 @@ void shim_sock_unlock(struct shim_sock *ss)
 
 /* Which socket a descriptor is, in the process's record in shared
  * memory, for the program it may exec (shared.h). */
-static void record_fd(int fd, mynet_sock *s)
+static void record_fd(int fd, const struct shim_sock *ss)
 {
   struct shim_shared *sh = shim_shared_rec();
-  if (sh && shim_my_slot() >= 0 && shim_proc_fd_set(sh, shim_my_slot(), fd, s) < 0)
+  if (sh && shim_my_slot() >= 0 &&
+      shim_proc_fd_set(sh, shim_my_slot(), fd, ss ? ss->evid : 0, ss ? ss->s : NULL) < 0)
     shim_log(MYNET_LOG_WARN,
              "cannot record fd %d as a stack socket: a program exec()ed will not "
              "find it",
@@ -279,10 +283,11 @@ int shim_sock_open(mynet_sock *s, int type, int flags)
     bit_put(mynet_sock_driver(s)->holders, shim_my_slot(), true);
   ss->s = s;
   ss->evfd = fd;
+  ss->evid = shim_eventfd_id(fd);
   ss->type = type;
   ss->refs = 1; /* the descriptor's */
   mynet_sock_driver(ss->s)->nonblock = (flags & SOCK_NONBLOCK) != 0;
-  record_fd(fd, s);
+  record_fd(fd, ss);
   return fd;
 }
 
@@ -291,7 +296,7 @@ int shim_sock_add_fd(struct shim_sock *ss, int fd)
   int r = shim_fd_attach(fd, &ss->file);
   if (r < 0)
     return r;
-  record_fd(fd, ss->s);
+  record_fd(fd, ss);
   ss->file.nfds++;
   shim_sock_ref(ss);
   if (ss->evfd < 0)
@@ -529,12 +534,15 @@ static void own_eventfd(struct shim_sock *ss, int unused)
   ss->pollers = ss->poll_in = ss->poll_out = ss->poll_pri = ss->poll_rdhup = 0;
   if (fresh < 0)
     return; /* the inherited one still serves, shared */
+  ss->evid = shim_eventfd_id(fresh);
   struct shim_file *f;
   for (int fd = 0; (f = shim_fd_next_file(&fd)) != NULL; fd++) {
     if (f != &ss->file)
       continue;
     int cloexec = REAL(fcntl)(fd, F_GETFD) & FD_CLOEXEC;
     REAL(dup3)(fresh, fd, cloexec ? O_CLOEXEC : 0);
+    /* In place: the parent copied this process's records at fork. */
+    record_fd(fd, ss);
   }
   REAL(close)(fresh);
 }
@@ -542,6 +550,28 @@ static void own_eventfd(struct shim_sock *ss, int unused)
 void shim_sock_fork_child(void)
 {
   each_open_sock(own_eventfd, 0);
+}
+
+static bool is_eventfd(int fd)
+{
+  static const char want[] = "anon_inode:[eventfd]";
+  char path[64], link[sizeof want];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  return readlink(path, link, sizeof link) == sizeof want - 1 &&
+         memcmp(link, want, sizeof want - 1) == 0;
+}
+
+/* The recorded socket an inherited eventfd is: by its id, under whatever
+ * number it has now; by its number only where the kernel gives no id. */
+static mynet_sock *record_for(const struct shim_fdrec *recs, uint32_t cap, int fd, uint32_t evid)
+{
+  for (uint32_t i = 0; i < cap; i++) {
+    if (recs[i].fd < 0)
+      continue;
+    if (evid ? recs[i].evid == evid : recs[i].fd == fd)
+      return recs[i].s;
+  }
+  return NULL;
 }
 
 /* After exec: the program's inherited descriptors that the record of its
@@ -561,10 +591,14 @@ void shim_sock_adopt(struct shim_shared *sh, int from_slot, bool fresh)
     src->fds = NULL;
     src->fd_cap = src->fd_used = 0;
   }
-  for (uint32_t i = 0; i < cap; i++) {
-    int fd = recs[i].fd;
-    mynet_sock *s = recs[i].s;
-    if (fd < 0 || REAL(fcntl)(fd, F_GETFD) < 0) /* closed on exec */
+  DIR *d = opendir("/proc/self/fd");
+  for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+    int fd = atoi(e->d_name);
+    if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == dirfd(d) || !is_eventfd(fd))
+      continue;
+    uint32_t evid = shim_eventfd_id(fd);
+    mynet_sock *s = record_for(recs, cap, fd, evid);
+    if (!s)
       continue;
     struct shim_sock *ss = shim_sockmap_get(s);
     if (ss) { /* another number of a socket already taken up */
@@ -577,6 +611,7 @@ void shim_sock_adopt(struct shim_shared *sh, int from_slot, bool fresh)
     ss->file = (struct shim_file){.kind = SHIM_FILE_SOCK, .nfds = 1};
     ss->s = s;
     ss->evfd = fd;
+    ss->evid = evid;
     ss->type = mynet_sock_type(s);
     ss->refs = 1;
     if (shim_sockmap_put(s, ss) < 0 || shim_fd_attach(fd, &ss->file) < 0) {
@@ -591,8 +626,10 @@ void shim_sock_adopt(struct shim_shared *sh, int from_slot, bool fresh)
       mynet_sock_ref(s);
       bit_put(mynet_sock_driver(s)->holders, me, true);
     }
-    record_fd(fd, s);
+    record_fd(fd, ss);
   }
+  if (d)
+    closedir(d);
   if (fresh)
     return;
   /* The replaced image's holds on sockets none of whose numbers survived. */

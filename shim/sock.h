@@ -31,6 +31,7 @@ struct shim_sock {
   /* One of the program's numbers for the socket (they all refer to the
    * one eventfd), for updating its level; -1 once none is left. */
   int evfd;
+  uint32_t evid; /* the eventfd's kernel id (shim_eventfd_id), 0 if unknown */
   int type;      /* SOCK_STREAM or SOCK_DGRAM */
   unsigned refs; /* descriptor numbers + calls in progress */
   /* poll/select callers registered for each kind of event. */

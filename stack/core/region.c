@@ -18,8 +18,20 @@
 #endif
 #ifdef MN_REGION_ASAN
 #include <sanitizer/asan_interface.h>
-#define poison(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define unpoison(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+/* The marks are the process's own (ASan's shadow memory is private), so
+ * with processes sharing a region they would lie: memory another process
+ * handed out still reads as free here.  Such processes go without. */
+static bool marks_off;
+#define poison(p, n)                                                                               \
+  do {                                                                                             \
+    if (!marks_off)                                                                                \
+      ASAN_POISON_MEMORY_REGION((p), (n));                                                         \
+  } while (0)
+#define unpoison(p, n)                                                                             \
+  do {                                                                                             \
+    if (!marks_off)                                                                                \
+      ASAN_UNPOISON_MEMORY_REGION((p), (n));                                                       \
+  } while (0)
 #else
 #define poison(p, n) ((void)(p), (void)(n))
 #define unpoison(p, n) ((void)(p), (void)(n))
@@ -756,4 +768,11 @@ int mynet_region_root_set(mynet_region *r, void *p)
 void *mynet_region_root_get(const mynet_region *r)
 {
   return mn_region_root_get(r);
+}
+
+MYNET_API void mynet_region_shared_by_processes(void)
+{
+#ifdef MN_REGION_ASAN
+  marks_off = true;
+#endif
 }

@@ -4,7 +4,7 @@
 # user (nobody, through setpriv) must be refused, not given a stack of its
 # own beside root's: its AF_INET socket() fails with EACCES or EPERM, and
 # its standard error has exactly one line from the library, starting with
-# "mynet:", that names the reason (the user, permission or owner) and is
+# "mynet[PID]:", that names the reason (the user, permission or owner) and is
 # not a failure to open the TAP (which would mean the program tried to
 # attach a stack of its own).  Root's server still serves afterwards.
 #
@@ -77,18 +77,18 @@ if kernel_mode; then
 else
   [[ $result == EACCES || $result == EPERM ]] ||
     fail "socket() of user nobody beside root's stack: $result, expected EACCES or EPERM"
-  lines=$(grep -c '^mynet:' "$WORK/nobody.err" || true)
-  ((lines == 1)) || fail "user nobody's stderr has $lines lines from the library (mynet:), expected 1: $(cat "$WORK/nobody.err")"
-  grep -qi '^mynet:.*\(user\|permission\|owner\)' "$WORK/nobody.err" ||
-    fail "the library's line does not name the reason (user, permission or owner): $(grep '^mynet:' "$WORK/nobody.err")"
+  lines=$(grep -c '^mynet\[[0-9]*\]:' "$WORK/nobody.err" || true)
+  ((lines == 1)) || fail "user nobody's stderr has $lines lines from the library (mynet[PID]:), expected 1: $(cat "$WORK/nobody.err")"
+  grep -qi '^mynet\[[0-9]*\]:.*\(user\|permission\|owner\)' "$WORK/nobody.err" ||
+    fail "the library's line does not name the reason (user, permission or owner): $(grep '^mynet\[[0-9]*\]:' "$WORK/nobody.err")"
   # A refusal that comes from opening the TAP (the library's messages for
   # that: "cannot open /dev/net/tun", "cannot attach to TAP device") means
   # the program tried to attach a stack of its own: not the shared
   # stack's owner check, whose message may well name the TAP it is on.
-  if grep '^mynet:' "$WORK/nobody.err" | grep -qi '/dev/net/tun\|cannot attach to TAP'; then
-    fail "the library's refusal is about the TAP device, i.e. user nobody's program tried to attach a stack of its own: $(grep '^mynet:' "$WORK/nobody.err")"
+  if grep '^mynet\[[0-9]*\]:' "$WORK/nobody.err" | grep -qi '/dev/net/tun\|cannot attach to TAP'; then
+    fail "the library's refusal is about the TAP device, i.e. user nobody's program tried to attach a stack of its own: $(grep '^mynet\[[0-9]*\]:' "$WORK/nobody.err")"
   fi
-  pass "user nobody's socket() is refused with $result beside root's stack: $(grep '^mynet:' "$WORK/nobody.err")"
+  pass "user nobody's socket() is refused with $result beside root's stack: $(grep '^mynet\[[0-9]*\]:' "$WORK/nobody.err")"
 fi
 
 ask_server "after"

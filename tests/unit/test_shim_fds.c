@@ -2,7 +2,9 @@
  * threads, seen from a program over the stack's loopback (the test
  * re-executes itself with libmynet.so preloaded, see helpers/preload.h):
  * what Linux gives the same calls over 127.0.0.1. */
+#include "helpers/lo.h"
 #include "helpers/preload.h"
+#include "helpers/run.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -32,53 +34,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static struct sockaddr_in lo_addr(int port)
-{
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
-
 extern char **environ;
 
 /* More static thread-local storage than the library's driver thread asks
  * of a stack: glibc takes it out of every thread's stack. */
 __thread char mn_test_big_tls[512 * 1024];
-
-static bool is_stack_socket(int fd)
-{
-  /* Under the shim a stack socket answers getsockopt but is an eventfd
-   * to the kernel. */
-  char path[64], link[64];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  ssize_t n = readlink(path, link, sizeof link - 1);
-  link[n < 0 ? 0 : n] = '\0';
-  return strcmp(link, "anon_inode:[eventfd]") == 0;
-}
-
-static int tcp_listener(int port)
-{
-  int l = socket(AF_INET, SOCK_STREAM, 0);
-  ck_assert(is_stack_socket(l));
-  int on = 1;
-  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  struct sockaddr_in a = lo_addr(port);
-  ck_assert_int_eq(bind(l, (struct sockaddr *)&a, sizeof a), 0);
-  ck_assert_int_eq(listen(l, 8), 0);
-  return l;
-}
-
-/* A connected pair over loopback: *c the client, *s the accepted side. */
-static void tcp_pair(int port, int *c, int *s)
-{
-  int l = tcp_listener(port);
-  *c = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = lo_addr(port);
-  ck_assert_int_eq(connect(*c, (struct sockaddr *)&a, sizeof a), 0);
-  *s = accept(l, NULL, NULL);
-  ck_assert_int_ge(*s, 0);
-  close(l);
-}
 
 /* Waits (bounded) for fd to have one of events. */
 static short wait_events(int fd, short events)
@@ -805,10 +765,5 @@ int main(int argc, char **argv)
     return mn_test_reexec_preloaded(argv);
   if (argc > 1 && strcmp(argv[1], "closefds") == 0)
     return closefds_child();
-  SRunner *sr = srunner_create(fds_suite());
-  srunner_set_fork_status(sr, CK_NOFORK);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run_in_process(fds_suite());
 }

@@ -7,6 +7,8 @@
  * exchange (tries, timeouts, matching, TCP) is tested without a device
  * or privileges.  Children run with other settings: no server listening,
  * a configuration that stops the stack. */
+#include "helpers/preload.h"
+#include "helpers/run.h"
 #include "wire/dns.h"
 
 #include <arpa/inet.h>
@@ -28,7 +30,6 @@
 
 extern char **environ;
 
-#define CHILD_MARK "SHIM_NAMES_TEST_PRELOADED"
 #define DNS_PORT 5353
 
 static double now_s(void)
@@ -755,7 +756,7 @@ START_TEST(test_a_stack_that_could_not_start_finds_no_server_but_hosts_still_ans
   const char *env[] = {"MYNET_ADDR=bogus", NULL};
   run_child("lookup", env, out, sizeof out);
   /* The stack's one line, then no server (never the kernel's stack). */
-  ck_assert_msg(strstr(out, "mynet: MYNET_ADDR"), "child said: %s", out);
+  ck_assert_msg(strstr(out, "]: MYNET_ADDR"), "child said: %s", out);
   ck_assert_msg(strstr(out, "gai=-3 herr=2 localhost=found took=0."), "child said: %s", out);
 }
 END_TEST
@@ -788,51 +789,18 @@ static Suite *names_suite(void)
   return s;
 }
 
-/* Re-executes this program with libmynet.so (next to it in the build
- * tree) preloaded, the stack on loopback only and the test's server as
- * MYNET_DNS; resolv.conf's timeout and attempts fixed by RES_OPTIONS and
- * its search list by LOCALDOMAIN, whatever this machine's file says. */
-static int reexec_preloaded(char **argv)
-{
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n < 0)
-    return perror("readlink /proc/self/exe"), 1;
-  self[n] = '\0';
-  char lib[PATH_MAX + 16];
-  snprintf(lib, sizeof lib, "%.*s/libmynet.so", (int)(strrchr(self, '/') - self), self);
-  if (access(lib, R_OK) != 0) {
-    fprintf(stderr, "test_shim_names: %s not found: build the mynet target first\n", lib);
-    return 1;
-  }
-  setenv("LD_PRELOAD", lib, 1);
-  setenv("MYNET_TAP", "none", 1);
-  setenv("MYNET_DNS", "127.0.0.1:5353", 1);
-  setenv("RES_OPTIONS", "timeout:1 attempts:2 ndots:1", 1);
-  setenv("LOCALDOMAIN", "search.test", 1);
-  setenv("CK_FORK", "no", 1);
-  setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 0);
-  setenv(CHILD_MARK, "1", 1);
-  static const char *const drop[] = {"MYNET_ADDR", "MYNET_GW",        "MYNET_ROUTES",
-                                     "MYNET_PCAP", "MYNET_FAULTS",    "MYNET_LINGER",
-                                     "MYNET_LIB",  "MYNET_BUILD_DIR", "MYNET_SOURCE_DIR"};
-  for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
-    unsetenv(drop[i]);
-  execv(self, argv);
-  perror("execv");
-  return 1;
-}
+/* The test's server as MYNET_DNS; resolv.conf's timeout and attempts
+ * fixed by RES_OPTIONS and its search list by LOCALDOMAIN, whatever this
+ * machine's file says. */
+static const char *const test_env[] = {"MYNET_DNS=127.0.0.1:5353",
+                                       "RES_OPTIONS=timeout:1 attempts:2 ndots:1",
+                                       "LOCALDOMAIN=search.test", NULL};
 
 int main(int argc, char **argv)
 {
-  if (!getenv(CHILD_MARK))
-    return reexec_preloaded(argv);
+  if (!mn_test_preloaded())
+    return mn_test_reexec_preloaded_env(argv, test_env);
   if (argc > 1 && strcmp(argv[1], "lookup") == 0)
     return lookup_child();
-  SRunner *sr = srunner_create(names_suite());
-  srunner_set_fork_status(sr, CK_NOFORK);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return mn_test_run_in_process(names_suite());
 }

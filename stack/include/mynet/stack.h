@@ -119,12 +119,21 @@ MYNET_API int64_t mynet_stack_counter(const mynet_stack *st, const char *name);
  * cap; returns the length wanted. */
 MYNET_API size_t mynet_stack_counters_text(const mynet_stack *st, char *buf, size_t cap);
 
-/* pcap file format (little-endian, LINKTYPE_ETHERNET) for the driver. */
-#define MYNET_PCAP_FILE_HDR_LEN 24
-#define MYNET_PCAP_REC_HDR_LEN 16
-MYNET_API void mynet_pcap_file_header(uint8_t out[MYNET_PCAP_FILE_HDR_LEN], uint32_t snaplen);
-MYNET_API void mynet_pcap_record_header(uint8_t out[MYNET_PCAP_REC_HDR_LEN], int64_t unix_us,
-                                        uint32_t caplen, uint32_t len);
+/* pcapng capture (little-endian, one Ethernet interface) for the driver.
+ * The file header is a section header and the interface (named ifname,
+ * if not NULL); returns its length.  A packet is written as head, the
+ * first caplen bytes of the frame, tail: the frame's direction
+ * (MYNET_FRAME_IN or _OUT) and comment (NULL for none) go in the tail,
+ * whose length is returned.  Texts are cut at MYNET_PCAPNG_TEXT_MAX. */
+#define MYNET_PCAPNG_TEXT_MAX 96
+#define MYNET_PCAPNG_FILE_HDR_MAX (44 + 28 + MYNET_PCAPNG_TEXT_MAX)
+#define MYNET_PCAPNG_PKT_HEAD_LEN 28
+#define MYNET_PCAPNG_PKT_TAIL_MAX (3 + 8 + 4 + MYNET_PCAPNG_TEXT_MAX + 4 + 4)
+MYNET_API size_t mynet_pcapng_file_header(uint8_t out[MYNET_PCAPNG_FILE_HDR_MAX],
+                                          const char *ifname, uint32_t snaplen);
+MYNET_API size_t mynet_pcapng_packet(uint8_t head[MYNET_PCAPNG_PKT_HEAD_LEN],
+                                     uint8_t tail[MYNET_PCAPNG_PKT_TAIL_MAX], int64_t unix_us,
+                                     uint32_t caplen, uint32_t len, int dir, const char *comment);
 
 #ifdef __cplusplus
 }

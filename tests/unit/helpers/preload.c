@@ -15,6 +15,11 @@ bool mn_test_preloaded(void)
 
 int mn_test_reexec_preloaded(char **argv)
 {
+  return mn_test_reexec_preloaded_env(argv, NULL);
+}
+
+int mn_test_reexec_preloaded_env(char **argv, const char *const *env)
+{
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n < 0)
@@ -38,6 +43,8 @@ int mn_test_reexec_preloaded(char **argv)
                                      "MYNET_LIB",  "MYNET_BUILD_DIR", "MYNET_SOURCE_DIR"};
   for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
     unsetenv(drop[i]);
+  for (; env && *env; env++)
+    putenv((char *)*env);
   execv(self, argv);
   perror("execv");
   return 1;

@@ -11,5 +11,7 @@ bool mn_test_preloaded(void);
 
 /* Re-executes argv[0] preloaded; returns only on failure (exit status). */
 int mn_test_reexec_preloaded(char **argv);
+/* The same with more variables ("NAME=value", NULL-terminated). */
+int mn_test_reexec_preloaded_env(char **argv, const char *const *env);
 
 #endif
