@@ -26,14 +26,14 @@
 /* Under the lock. */
 static int file_add_fd(struct shim_file *f, int fd)
 {
-  if (f->kind == SHIM_FILE_SOCK)
+  if (f->kind != SHIM_FILE_EPOLL)
     return shim_sock_add_fd((struct shim_sock *)f, fd);
   return shim_epoll_add_fd((struct shim_epoll *)f, fd);
 }
 
 int shim_file_drop_fd(struct shim_file *f, int fd, bool close_fd)
 {
-  if (f->kind == SHIM_FILE_SOCK)
+  if (f->kind != SHIM_FILE_EPOLL)
     return shim_sock_drop_fd((struct shim_sock *)f, fd, close_fd);
   return shim_epoll_drop_fd((struct shim_epoll *)f, fd, close_fd);
 }

@@ -167,7 +167,7 @@ int shutdown(int fd, int how)
 
 int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
-  struct shim_sock *ss = shim_sock_lock(fd);
+  struct shim_sock *ss = shim_sock_lock_control(fd);
   if (!ss)
     return REAL(getsockname)(fd, addr, len);
   struct sockaddr_in sin;
@@ -182,7 +182,7 @@ int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 
 int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 {
-  struct shim_sock *ss = shim_sock_lock(fd);
+  struct shim_sock *ss = shim_sock_lock_control(fd);
   if (!ss)
     return REAL(getpeername)(fd, addr, len);
   struct sockaddr_in sin;
@@ -260,9 +260,33 @@ static int get_timeout(mynet_time t, void *val, socklen_t *len)
   return 0;
 }
 
+/* On a bridged socket (bridge.h) the calls wait on the kernel socket
+ * its numbers are: its options for waiting are that socket's. */
+static bool kernel_side_opt(const struct shim_sock *ss, int level, int name)
+{
+  if (!shim_sock_bridged(ss) || level != SOL_SOCKET)
+    return false;
+  switch (name) {
+  case SO_RCVTIMEO:
+  case SO_SNDTIMEO:
+#if defined(SO_RCVTIMEO_NEW) && SO_RCVTIMEO_NEW != SO_RCVTIMEO
+  case SO_RCVTIMEO_NEW:
+  case SO_SNDTIMEO_NEW:
+#endif
+  case SO_RCVLOWAT:
+  case SO_SNDLOWAT:
+    return true;
+  }
+  return false;
+}
+
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
-  struct shim_sock *ss = shim_sock_lock(fd);
+  struct shim_sock *ss = shim_sock_lock_control(fd);
+  if (ss && kernel_side_opt(ss, level, name)) {
+    shim_sock_unlock(ss);
+    ss = NULL;
+  }
   if (!ss)
     return REAL(setsockopt)(fd, level, name, val, len);
   mynet_time *slot;
@@ -276,7 +300,11 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 
 int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
-  struct shim_sock *ss = shim_sock_lock(fd);
+  struct shim_sock *ss = shim_sock_lock_control(fd);
+  if (ss && kernel_side_opt(ss, level, name)) {
+    shim_sock_unlock(ss);
+    ss = NULL;
+  }
   if (!ss)
     return REAL(getsockopt)(fd, level, name, val, len);
   mynet_time *slot;

@@ -11,6 +11,10 @@
 enum shim_file_kind {
   SHIM_FILE_SOCK = 1,
   SHIM_FILE_EPOLL,
+  /* A stack socket whose numbers are a kernel socket relayed to it
+   * (bridge.h): data and readiness are the kernel's, addresses and
+   * options the stack socket's. */
+  SHIM_FILE_BRIDGED,
 };
 
 struct shim_file {

@@ -12,11 +12,11 @@
  * argument by hand (fcntl, ioctl).
  *
  * Deliberately not interposed, each a visible decision:
- *   fork semantics for shared sockets (a forked child cannot use its
- *   parent's stack sockets yet; the process-model issue);
  *   fstat on a socket (it shows the eventfd, not S_IFSOCK);
  *   pread/pwrite (ESPIPE on sockets anyway);
- *   stdio on a socket (fdopen: libc's internal read/write);
+ *   stdio on a socket the program made (fdopen: libc's internal read and
+ *   write); a program exec()ed with a socket as its standard input,
+ *   output or error gets a relay instead (bridge.h);
  *   getaddrinfo_a, res_query and the rest of libresolv (the names calls
  *   above answer through the stack; these would reach the kernel's);
  *   the exported internal aliases __send, __recv, __connect, __close,
@@ -37,6 +37,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/epoll.h>
@@ -124,6 +125,14 @@
   VARIADIC(long, syscall, (long number, ...))                                                      \
   FIXED(pid_t, fork, (void), ())                                                                   \
   FIXED(void, _exit, (int status), (status))                                                       \
+  FIXED(int, posix_spawn,                                                                          \
+        (pid_t * pid, const char *path, const posix_spawn_file_actions_t *actions,                 \
+         const posix_spawnattr_t *attr, char *const argv[], char *const envp[]),                   \
+        (pid, path, actions, attr, argv, envp))                                                    \
+  FIXED(int, posix_spawnp,                                                                         \
+        (pid_t * pid, const char *file, const posix_spawn_file_actions_t *actions,                 \
+         const posix_spawnattr_t *attr, char *const argv[], char *const envp[]),                   \
+        (pid, file, actions, attr, argv, envp))                                                    \
   FIXED(ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t buflen), (fd, buf, n, buflen))   \
   FIXED(ssize_t, __recv_chk, (int fd, void *buf, size_t n, size_t buflen, int flags),              \
         (fd, buf, n, buflen, flags))                                                               \

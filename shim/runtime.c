@@ -10,6 +10,7 @@
 #include "shim.h"
 
 #include "bell.h"
+#include "bridge.h"
 #include "fdtable.h"
 #include "rendezvous.h"
 #include "runtime.h"
@@ -797,6 +798,53 @@ pid_t fork(void)
   return pid;
 }
 
+/* posix_spawn runs no fork handlers, and returns once the child has
+ * exec()ed: the parent may then close the sockets the child inherited
+ * before the child has taken them up.  So, as fork does, the parent makes
+ * the child a holder of every socket first (its program lets go of those
+ * that did not survive the exec), and keeps the stack lock until the
+ * child's pid is in its slot, which the child's take-up waits for. */
+static int spawn(bool search, pid_t *pid, const char *path,
+                 const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr,
+                 char *const argv[], char *const envp[])
+{
+  int (*real)(pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
+              char *const[], char *const[]) = search ? REAL(posix_spawnp) : REAL(posix_spawn);
+  if (__atomic_load_n(&rt.state, __ATOMIC_ACQUIRE) != RT_RUNNING || shim_inside() ||
+      shim_in_vfork_child())
+    return real(pid, path, actions, attr, argv, envp);
+  shim_lock();
+  int slot = rt.shared ? shim_shared_take_slot(rt.shared, -1) : -1;
+  if (slot >= 0)
+    shim_sock_fork_prepare(slot);
+  pid_t child = -1;
+  int r = real(&child, path, actions, attr, argv, envp);
+  if (slot >= 0 && r == 0) {
+    struct shim_proc *p = &rt.shared->procs[slot];
+    __atomic_store_n(&p->pid, (int32_t)child, __ATOMIC_RELAXED);
+    p->start_time = shim_proc_start_time(child);
+  } else if (slot >= 0) {
+    shim_sock_fork_failed(slot);
+    shim_shared_free_slot(rt.shared, slot);
+  }
+  shim_unlock();
+  if (r == 0 && pid)
+    *pid = child;
+  return r;
+}
+
+int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
+                const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+  return spawn(false, pid, path, actions, attr, argv, envp);
+}
+
+int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
+                 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+  return spawn(true, pid, file, actions, attr, argv, envp);
+}
+
 /* The stack's memfd, if this process has one (it survives exec). */
 static int find_memfd(void)
 {
@@ -908,6 +956,8 @@ __attribute__((constructor)) static void shim_init(void)
   pthread_once(&rt.config_once, load_config);
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   take_up_stack();
+  if (__atomic_load_n(&rt.state, __ATOMIC_ACQUIRE) == RT_RUNNING)
+    shim_bridge_stdio();
 }
 
 /* After the program's exit handlers: the kernel would close the program's

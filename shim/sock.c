@@ -212,6 +212,24 @@ void shim_sock_watch_update(struct shim_sock *ss)
   bit_put(mynet_sock_driver(ss->s)->watchers, me, ss->pollers > 0 || ss->items != NULL);
 }
 
+struct shim_sock *shim_sock_lock_control(int fd)
+{
+  struct shim_file *f = shim_fd_file(fd);
+  if (!f || f->kind != SHIM_FILE_BRIDGED)
+    return shim_sock_lock(fd);
+  if (shim_inside())
+    return NULL;
+  shim_lock();
+  f = shim_fd_file(fd);
+  if (!f || f->kind == SHIM_FILE_EPOLL) { /* closed by another thread meanwhile */
+    shim_unlock();
+    return NULL;
+  }
+  struct shim_sock *ss = (struct shim_sock *)f;
+  shim_sock_ref(ss);
+  return ss;
+}
+
 struct shim_sock *shim_sock_lock(int fd)
 {
   /* Lock-free first look: the program's own fds never take the lock. */
@@ -242,6 +260,8 @@ void shim_sock_unlock(struct shim_sock *ss)
  * memory, for the program it may exec (shared.h). */
 static void record_fd(int fd, const struct shim_sock *ss)
 {
+  if (ss && shim_sock_bridged(ss))
+    return; /* a kernel socket: what a program exec()ed inherits */
   struct shim_shared *sh = shim_shared_rec();
   if (sh && shim_my_slot() >= 0 &&
       shim_proc_fd_set(sh, shim_my_slot(), fd, ss ? ss->evid : 0, ss ? ss->s : NULL) < 0)
@@ -299,7 +319,7 @@ int shim_sock_add_fd(struct shim_sock *ss, int fd)
   record_fd(fd, ss);
   ss->file.nfds++;
   shim_sock_ref(ss);
-  if (ss->evfd < 0)
+  if (ss->evfd < 0 && !shim_sock_bridged(ss))
     ss->evfd = fd;
   return 0;
 }
@@ -467,7 +487,7 @@ void shim_sock_release_all(void)
 {
   struct shim_file *f;
   for (int fd = 0; (f = shim_fd_next_file(&fd)) != NULL; fd++) {
-    if (f->kind != SHIM_FILE_SOCK)
+    if (f->kind == SHIM_FILE_EPOLL)
       continue;
     struct shim_sock *ss = (struct shim_sock *)f;
     if (ss->closed)
@@ -483,10 +503,13 @@ static void each_open_sock(void (*fn)(struct shim_sock *ss, int arg), int arg)
 {
   struct shim_file *f;
   for (int fd = 0; (f = shim_fd_next_file(&fd)) != NULL; fd++) {
-    if (f->kind != SHIM_FILE_SOCK)
+    if (f->kind == SHIM_FILE_EPOLL)
       continue;
     struct shim_sock *ss = (struct shim_sock *)f;
-    if (!ss->closed && ss->evfd == fd) /* its first number */
+    /* Once each: at the number its level is kept on, or for a bridged
+     * one (which has none), its lowest. */
+    int first = shim_sock_bridged(ss) ? other_number(ss) : ss->evfd;
+    if (!ss->closed && first == fd)
       fn(ss, arg);
   }
 }
@@ -529,6 +552,8 @@ void shim_sock_fork_failed(int child_slot)
  * pollers would read each other's levels. */
 static void own_eventfd(struct shim_sock *ss, int unused)
 {
+  if (shim_sock_bridged(ss))
+    return; /* the kernel socket is shared, as the kernel shares it */
   int fresh = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   ss->level = false;
   ss->pollers = ss->poll_in = ss->poll_out = ss->poll_pri = ss->poll_rdhup = 0;
@@ -644,4 +669,25 @@ void shim_sock_adopt(struct shim_shared *sh, int from_slot, bool fresh)
     mynet_sock_unref(s); /* the replaced image's wrapper's */
   }
   mynet_region_free(shim_shared_region(), recs);
+}
+
+void shim_sock_bridge(struct shim_sock *ss, int kfd)
+{
+  ss->file.kind = SHIM_FILE_BRIDGED;
+  ss->evfd = -1;
+  ss->level = false;
+  struct shim_file *f;
+  for (int fd = 0; (f = shim_fd_next_file(&fd)) != NULL; fd++) {
+    if (f != &ss->file)
+      continue;
+    int cloexec = REAL(fcntl)(fd, F_GETFD) & FD_CLOEXEC;
+    /* Entered again, so that the table counts it under its new kind. */
+    shim_fd_forget(fd);
+    REAL(dup3)(kfd, fd, cloexec ? O_CLOEXEC : 0);
+    shim_fd_attach(fd, &ss->file);
+    struct shim_shared *sh = shim_shared_rec();
+    if (sh && shim_my_slot() >= 0)
+      shim_proc_fd_set(sh, shim_my_slot(), fd, 0, NULL);
+  }
+  shim_sock_watch_update(ss);
 }

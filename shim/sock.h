@@ -41,6 +41,12 @@ struct shim_sock {
   bool closed;               /* the last descriptor is gone: calls fail with EBADF */
 };
 
+/* Its numbers are a kernel socket relayed to it (bridge.h). */
+static inline bool shim_sock_bridged(const struct shim_sock *ss)
+{
+  return ss->file.kind == SHIM_FILE_BRIDGED;
+}
+
 /* O_NONBLOCK of the open file (kept in the stack's shared memory). */
 static inline bool shim_sock_nonblock(const struct shim_sock *ss)
 {
@@ -51,6 +57,9 @@ static inline bool shim_sock_nonblock(const struct shim_sock *ss)
  * returns it.  Otherwise returns NULL without the lock (the caller passes
  * the call on to libc). */
 struct shim_sock *shim_sock_lock(int fd);
+/* The same for the calls on the socket itself rather than its data
+ * (addresses, options): also a bridged socket. */
+struct shim_sock *shim_sock_lock_control(int fd);
 /* Updates readiness, drops the reference and the lock; keeps errno. */
 void shim_sock_unlock(struct shim_sock *ss);
 
@@ -124,6 +133,11 @@ void shim_sock_bell(void);
  * record in from_slot names (shim_sock.c says how). */
 struct shim_shared;
 void shim_sock_adopt(struct shim_shared *sh, int from_slot, bool fresh);
+
+/* Under the lock: every number of ss becomes a copy of kfd, a kernel
+ * socket relayed to it (bridge.h); the wrapper stays, for the socket's
+ * hold, addresses and options. */
+void shim_sock_bridge(struct shim_sock *ss, int kfd);
 
 /* Under the lock: this process watches ss (poll or epoll) or stopped. */
 void shim_sock_watch_update(struct shim_sock *ss);

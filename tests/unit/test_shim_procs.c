@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -216,6 +218,60 @@ static int stdio_child(void)
     return 21;
   return 0;
 }
+
+/* Spawned the same way, a program of the usual kind: stdio (whose reads
+ * and writes are libc's own calls), its answer left for exit to flush,
+ * the peer's address asked of its standard input.  argv[2]: the peer's
+ * port.  Exit status: the step that failed. */
+static int stdio_libc_child(char **argv)
+{
+  char line[64];
+  if (!fgets(line, sizeof line, stdin) || strcmp(line, "question\n") != 0)
+    return 30;
+  struct sockaddr_in peer;
+  socklen_t len = sizeof peer;
+  if (getpeername(0, (struct sockaddr *)&peer, &len) != 0 || peer.sin_family != AF_INET ||
+      peer.sin_addr.s_addr != htonl(INADDR_LOOPBACK) || ntohs(peer.sin_port) != atoi(argv[2]))
+    return 31;
+  int on = 1;
+  if (setsockopt(1, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0)
+    return 32;
+  struct stat st;
+  if (fstat(1, &st) != 0 || !S_ISSOCK(st.st_mode))
+    return 33;
+  printf("answer to the %s", line); /* no fflush: exit writes it */
+  return 0;
+}
+
+START_TEST(test_a_program_execd_on_a_socket_as_stdio_may_use_stdio)
+{
+#if defined(__SANITIZE_THREAD__)
+  return; /* exec cannot share the region there (see above) */
+#endif
+  int c, s;
+  tcp_pair(9661, &c, &s);
+  struct sockaddr_in me;
+  socklen_t len = sizeof me;
+  ck_assert_int_eq(getsockname(c, (struct sockaddr *)&me, &len), 0);
+  char port[16];
+  snprintf(port, sizeof port, "%d", ntohs(me.sin_port));
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, s, 0);
+  posix_spawn_file_actions_adddup2(&fa, s, 1);
+  char *argv[] = {"test_shim_procs", "stdio-libc-child", port, NULL};
+  pid_t pid;
+  ck_assert_int_eq(posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  close(s); /* the program is the socket's last holder */
+  ck_assert_int_eq(send(c, "question\n", 9, 0), 9);
+  wait_ok(pid); /* its answer waits in the stack meanwhile */
+  expect_text(c, "answer to the question\n");
+  char buf[8];
+  ck_assert_int_eq(recv(c, buf, sizeof buf, 0), 0); /* its exit closed it */
+  close(c);
+}
+END_TEST
 
 START_TEST(test_a_program_execd_takes_up_its_inherited_sockets_but_not_cloexec_ones)
 {
@@ -420,6 +476,7 @@ static Suite *procs_suite(void)
   tc = tcase_create("exec");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_a_program_execd_takes_up_its_inherited_sockets_but_not_cloexec_ones);
+  tcase_add_test(tc, test_a_program_execd_on_a_socket_as_stdio_may_use_stdio);
   suite_add_tcase(su, tc);
   tc = tcase_create("death");
   tcase_set_timeout(tc, 120);
@@ -438,5 +495,7 @@ int main(int argc, char **argv)
     return exec_child(argv);
   if (argc > 1 && strcmp(argv[1], "stdio-child") == 0)
     return stdio_child();
+  if (argc > 2 && strcmp(argv[1], "stdio-libc-child") == 0)
+    return stdio_libc_child(argv);
   return mn_test_run_in_process(procs_suite());
 }
