@@ -124,7 +124,12 @@ static _Noreturn void relay_main(int sock, int end)
   }
   close(end);
   close(sock); /* the program's hold, if it still has one, keeps it open */
-  exit(0);     /* after the stack has delivered what it holds (runtime.c) */
+  /* Not exit(): forked in the library's constructor, before libc set up
+   * the destructors' run, the relay would end without leaving the stack
+   * (its driver thread possibly inside it). */
+  shim_exit_stack();
+  REAL(_exit)(0);
+  __builtin_unreachable();
 }
 
 static void bridge(struct shim_sock *ss, int number)

@@ -155,6 +155,11 @@ static void linger(struct shim_sock *ss, mynet_time deadline)
 
 int close(int fd)
 {
+  /* A vfork() child that closes every descriptor before its exec
+   * (python's close_fds) keeps the library's own in its table, or the
+   * program it exec()s cannot find the stack. */
+  if (!shim_inside() && shim_in_vfork_child() && shim_fd_internal(fd))
+    return 0;
   if (leave_alone() || !ours(fd))
     return REAL(close)(fd);
   shim_lock();
@@ -192,15 +197,11 @@ static int real_close_range(unsigned first, unsigned last, int flags)
   return (int)REAL(syscall)(SYS_close_range, first, last, flags);
 }
 
-/* close_range() over the program's descriptors only: the ranges between
- * the library's own are closed by the kernel, then our files lose the
- * numbers that were in range. */
-int close_range(unsigned first, unsigned last, int flags)
+/* The kernel's close_range() over [first, last] but for the library's
+ * own descriptors. */
+static int close_range_but_internal(unsigned first, unsigned last, int flags)
 {
-  if (leave_alone() || first > last || (flags & CLOSE_RANGE_CLOEXEC))
-    return real_close_range(first, last, flags); /* close-on-exec: ours have it */
   int hi = last > (unsigned)INT_MAX ? INT_MAX : (int)last;
-  shim_lock();
   int r = 0;
   unsigned from = first;
   int next = shim_fd_next_internal((int)(first > (unsigned)INT_MAX ? INT_MAX : first));
@@ -212,6 +213,22 @@ int close_range(unsigned first, unsigned last, int flags)
   }
   if (r == 0 && from <= last)
     r = real_close_range(from, last, flags);
+  return r;
+}
+
+/* close_range() over the program's descriptors only: the ranges between
+ * the library's own are closed by the kernel, then our files lose the
+ * numbers that were in range.  A vfork() child closes in its own table
+ * only (see close()). */
+int close_range(unsigned first, unsigned last, int flags)
+{
+  if (first > last || (flags & CLOSE_RANGE_CLOEXEC) || shim_inside())
+    return real_close_range(first, last, flags); /* close-on-exec: ours have it */
+  if (shim_in_vfork_child())
+    return close_range_but_internal(first, last, flags);
+  int hi = last > (unsigned)INT_MAX ? INT_MAX : (int)last;
+  shim_lock();
+  int r = close_range_but_internal(first, last, flags);
   int err = errno;
   if (r == 0) {
     struct shim_file *f;

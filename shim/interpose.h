@@ -21,7 +21,9 @@
  *   above answer through the stack; these would reach the kernel's);
  *   the exported internal aliases __send, __recv, __connect, __close,
  *   __read, __write, __poll, __select (programs do not call them);
- *   io_uring (its operations never pass through libc).
+ *   io_uring (its operations never pass through libc);
+ *   vfork (no wrapper can return twice on its caller's stack): its child
+ *   is known by its pid (shim_in_vfork_child) in the calls it makes.
  * _FORTIFY_SOURCE variants present in glibc 2.36 and interposed:
  *   __read_chk, __recv_chk, __recvfrom_chk, __poll_chk, __ppoll_chk.
  *
@@ -133,6 +135,16 @@
         (pid_t * pid, const char *file, const posix_spawn_file_actions_t *actions,                 \
          const posix_spawnattr_t *attr, char *const argv[], char *const envp[]),                   \
         (pid, file, actions, attr, argv, envp))                                                    \
+  FIXED(int, execve, (const char *path, char *const argv[], char *const envp[]),                   \
+        (path, argv, envp))                                                                        \
+  FIXED(int, execv, (const char *path, char *const argv[]), (path, argv))                          \
+  FIXED(int, execvp, (const char *file, char *const argv[]), (file, argv))                         \
+  FIXED(int, execvpe, (const char *file, char *const argv[], char *const envp[]),                  \
+        (file, argv, envp))                                                                        \
+  FIXED(int, fexecve, (int fd, char *const argv[], char *const envp[]), (fd, argv, envp))          \
+  VARIADIC(int, execl, (const char *path, const char *arg, ...))                                   \
+  VARIADIC(int, execlp, (const char *file, const char *arg, ...))                                  \
+  VARIADIC(int, execle, (const char *path, const char *arg, ...))                                  \
   FIXED(ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t buflen), (fd, buf, n, buflen))   \
   FIXED(ssize_t, __recv_chk, (int fd, void *buf, size_t n, size_t buflen, int flags),              \
         (fd, buf, n, buflen, flags))                                                               \

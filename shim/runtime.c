@@ -79,8 +79,8 @@ static struct {
 };
 
 static __thread bool inside SHIM_TLS;
-/* Which locks this thread holds: the private one, the shared one, or
- * (while it starts the stack) both. */
+/* Which locks this thread holds: the private one alone (before the stack
+ * runs), or the private one and then the shared one. */
 static __thread bool holds_shared SHIM_TLS;
 static __thread bool holds_private SHIM_TLS;
 /* The process is exiting: threads other than the one that ends it never
@@ -286,30 +286,23 @@ static int start_driver(void);
 void shim_lock(void)
 {
   pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-  struct shim_shared *sh = __atomic_load_n(&rt.shared, __ATOMIC_ACQUIRE);
-  if (sh) {
-    shim_shared_lock(sh);
-    holds_shared = true;
-    holds_private = false;
-  } else {
-    pthread_mutex_lock(&rt.lock);
-    /* The stack started while this thread waited: its lock is the one. */
-    sh = __atomic_load_n(&rt.shared, __ATOMIC_ACQUIRE);
-    if (sh) {
-      pthread_mutex_unlock(&rt.lock);
-      shim_shared_lock(sh);
-    }
-    holds_shared = sh != NULL;
-    holds_private = sh == NULL;
-  }
+  /* This process's threads pass its private lock first, and the exit
+   * check, and only then take the shared one.  Were the check made with
+   * the shared lock held, a thread that had waited for it while the
+   * exiting thread left the stack would hold it, just for the check, as
+   * exit_group() ended the process: the other processes would find the
+   * lock's owner dead for nothing. */
+  pthread_mutex_lock(&rt.lock);
   if (__builtin_expect(__atomic_load_n(&exiting, __ATOMIC_ACQUIRE), 0) && !is_exiter) {
-    if (holds_shared)
-      shim_shared_unlock(rt.shared);
-    if (holds_private)
-      pthread_mutex_unlock(&rt.lock);
+    pthread_mutex_unlock(&rt.lock);
     for (;;)
       pause(); /* until the exit takes the thread */
   }
+  struct shim_shared *sh = __atomic_load_n(&rt.shared, __ATOMIC_ACQUIRE);
+  if (sh)
+    shim_shared_lock(sh);
+  holds_private = true;
+  holds_shared = sh != NULL;
   inside = true;
   if (rt.st)
     mynet_stack_set_now(rt.st, shim_now());
@@ -874,6 +867,59 @@ static int slot_of(struct shim_shared *sh, pid_t pid)
   return -1;
 }
 
+/* A vfork() child (python's subprocess, a shell's) about to exec: unlike
+ * posix_spawn's, its parent cannot make it a holder first, and after the
+ * exec the parent runs on and may close the sockets before the program
+ * has taken them up.  So the child makes itself a holder of everything
+ * its parent has open, in the shared state only: it takes the stack lock
+ * itself (never shim_lock, whose unlock drives the stack through the
+ * parent's private state) and touches none of the memory it shares with
+ * its parent but to read it.  Its program lets go of what it did not
+ * inherit; if the exec fails, its death does.  A second exec attempt
+ * (execvp along PATH) finds its slot taken already. */
+static void vfork_child_holds(void)
+{
+  struct shim_shared *sh = rt.shared;
+  pid_t pid = getpid();
+  shim_shared_lock(sh);
+  if (slot_of(sh, pid) < 0) {
+    int slot = shim_shared_take_slot(sh, pid);
+    if (slot >= 0)
+      shim_sock_fork_prepare(slot);
+  }
+  shim_shared_unlock(sh);
+}
+
+/* Any other process about to exec: the exec ends its other threads
+ * wherever they are, and one of them (the driver, most often) may be
+ * inside the stack, the shared lock held, leaving the other processes a
+ * dead owner and a change half made.  So the exec'ing thread keeps this
+ * process's private lock, which every thread passes before the shared
+ * one, until the exec is done; only if it fails do the others go on. */
+static __thread bool holds_threads_off SHIM_TLS;
+
+void shim_exec_prepare(void)
+{
+  if (__atomic_load_n(&rt.state, __ATOMIC_ACQUIRE) != RT_RUNNING || shim_inside() || !rt.shared)
+    return;
+  if (shim_in_vfork_child()) {
+    vfork_child_holds();
+    return;
+  }
+  shim_lock();
+  holds_private = false; /* kept: shim_unlock lets go of the shared lock only */
+  shim_unlock();
+  holds_threads_off = true;
+}
+
+void shim_exec_failed(void)
+{
+  if (!holds_threads_off)
+    return;
+  holds_threads_off = false;
+  pthread_mutex_unlock(&rt.lock);
+}
+
 /* A program exec()ed by a process of a stack (the same process, or the
  * child of a posix_spawn): it finds the stack by the memfd it inherited
  * (the environment may have been scrubbed, the descriptors cannot lie),
@@ -980,9 +1026,14 @@ static bool leave_stack(void)
   return false;
 }
 
+/* Set by the thread that ends the process once it has left the stack:
+ * exit() after shim_exit_stack() leaves only once. */
+static bool has_left;
+
 static bool ours_to_end(void)
 {
-  return __atomic_load_n(&rt.state, __ATOMIC_ACQUIRE) == RT_RUNNING && getpid() == rt.pid;
+  return __atomic_load_n(&rt.state, __ATOMIC_ACQUIRE) == RT_RUNNING && getpid() == rt.pid &&
+         !__atomic_load_n(&has_left, __ATOMIC_ACQUIRE);
 }
 
 /* _exit() runs no destructor (a forked server's child, redis's BGSAVE):
@@ -993,6 +1044,7 @@ void _exit(int status)
   if (ours_to_end()) {
     is_exiter = true;
     __atomic_store_n(&exiting, true, __ATOMIC_RELEASE);
+    __atomic_store_n(&has_left, true, __ATOMIC_RELEASE);
     shim_lock();
     leave_stack();
     shim_unlock();
@@ -1001,12 +1053,13 @@ void _exit(int status)
   __builtin_unreachable();
 }
 
-__attribute__((destructor)) static void shim_fini(void)
+void shim_exit_stack(void)
 {
   if (!ours_to_end())
     return;
   is_exiter = true;
   __atomic_store_n(&exiting, true, __ATOMIC_RELEASE);
+  __atomic_store_n(&has_left, true, __ATOMIC_RELEASE);
   shim_lock();
   if (leave_stack()) {
     shim_unlock();
@@ -1038,4 +1091,9 @@ __attribute__((destructor)) static void shim_fini(void)
     shim_log(MYNET_LOG_DEBUG, "counters: %s", text);
   }
   shim_unlock();
+}
+
+__attribute__((destructor)) static void shim_fini(void)
+{
+  shim_exit_stack();
 }

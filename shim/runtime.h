@@ -33,6 +33,20 @@ bool shim_inside(void);
  * change any of the shim's state.  Costs a getpid() system call. */
 bool shim_in_vfork_child(void);
 
+/* Called by the exec family around the real exec (see runtime.c): a
+ * vfork() child makes itself a holder of its parent's sockets; any other
+ * process keeps its other threads out of the stack until the exec is
+ * done, or has failed (shim_exec_failed lets them in again). */
+void shim_exec_prepare(void);
+void shim_exec_failed(void);
+
+/* What the library's destructor does as the process exits: this process
+ * lets go of the stack, and the last one delivers what remains first
+ * (MYNET_LINGER).  For a process that must end with _exit() rather than
+ * exit(): one forked inside the library's constructor, before libc has
+ * registered the destructors' run, would skip it. */
+void shim_exit_stack(void);
+
 /* This process's slot in the stack's process table, -1 before the stack
  * runs; and the shared record (NULL before). */
 int shim_my_slot(void);

@@ -93,14 +93,16 @@ int shim_shared_create(uint64_t bound, struct shim_shared **out, int *memfd, cha
 
 uint64_t shim_proc_start_time(pid_t pid)
 {
+  /* No stdio: a vfork() child calls this, and must not allocate from
+   * the heap it shares with its parent. */
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  FILE *f = fopen(path, "re");
-  if (!f)
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
     return 0;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = 0;
+  ssize_t n = REAL(read)(fd, buf, sizeof buf - 1);
+  REAL(close)(fd);
+  buf[n > 0 ? n : 0] = 0;
   /* Field 22, counted after the command name (which may hold spaces). */
   char *p = strrchr(buf, ')');
   unsigned long long start = 0;

@@ -243,6 +243,27 @@ static int stdio_libc_child(char **argv)
   return 0;
 }
 
+/* The local port of socket fd, as text for a child's argv. */
+static void local_port_text(int fd, char *text, size_t size)
+{
+  struct sockaddr_in me;
+  socklen_t len = sizeof me;
+  ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&me, &len), 0);
+  snprintf(text, size, "%d", ntohs(me.sin_port));
+}
+
+/* The exchange with stdio-libc-child, peer c: its answer (which waits in
+ * the stack while the program exits), then the end its exit made. */
+static void expect_stdio_answer(int c, pid_t pid)
+{
+  ck_assert_int_eq(send(c, "question\n", 9, 0), 9);
+  wait_ok(pid);
+  expect_text(c, "answer to the question\n");
+  char buf[8];
+  ck_assert_int_eq(recv(c, buf, sizeof buf, 0), 0);
+  close(c);
+}
+
 START_TEST(test_a_program_execd_on_a_socket_as_stdio_may_use_stdio)
 {
 #if defined(__SANITIZE_THREAD__)
@@ -250,11 +271,8 @@ START_TEST(test_a_program_execd_on_a_socket_as_stdio_may_use_stdio)
 #endif
   int c, s;
   tcp_pair(9661, &c, &s);
-  struct sockaddr_in me;
-  socklen_t len = sizeof me;
-  ck_assert_int_eq(getsockname(c, (struct sockaddr *)&me, &len), 0);
   char port[16];
-  snprintf(port, sizeof port, "%d", ntohs(me.sin_port));
+  local_port_text(c, port, sizeof port);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, s, 0);
@@ -264,12 +282,35 @@ START_TEST(test_a_program_execd_on_a_socket_as_stdio_may_use_stdio)
   ck_assert_int_eq(posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ), 0);
   posix_spawn_file_actions_destroy(&fa);
   close(s); /* the program is the socket's last holder */
-  ck_assert_int_eq(send(c, "question\n", 9, 0), 9);
-  wait_ok(pid); /* its answer waits in the stack meanwhile */
-  expect_text(c, "answer to the question\n");
-  char buf[8];
-  ck_assert_int_eq(recv(c, buf, sizeof buf, 0), 0); /* its exit closed it */
-  close(c);
+  expect_stdio_answer(c, pid);
+}
+END_TEST
+
+/* python's subprocess: a vfork() child moves the socket onto its
+ * standard input and output with its own dup2, closes every other
+ * descriptor (the library's own among them, as far as it knows), then
+ * exec()s; the parent closes its copy as soon as vfork() returns, before
+ * the program has loaded the library. */
+START_TEST(test_a_program_execd_from_a_vfork_child_keeps_its_socket)
+{
+#if defined(__SANITIZE_THREAD__)
+  return; /* exec cannot share the region there (see above) */
+#endif
+  int c, s;
+  tcp_pair(9671, &c, &s);
+  char port[16];
+  local_port_text(c, port, sizeof port);
+  char *argv[] = {"test_shim_procs", "stdio-libc-child", port, NULL};
+  pid_t pid = vfork();
+  if (pid == 0) {
+    if (dup2(s, 0) != 0 || dup2(s, 1) != 1 || close_range(3, ~0u, 0) != 0)
+      _exit(98);
+    execve("/proc/self/exe", argv, environ);
+    _exit(99);
+  }
+  ck_assert_int_gt(pid, 0);
+  close(s); /* the program is the socket's last holder */
+  expect_stdio_answer(c, pid);
 }
 END_TEST
 
@@ -477,6 +518,7 @@ static Suite *procs_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_a_program_execd_takes_up_its_inherited_sockets_but_not_cloexec_ones);
   tcase_add_test(tc, test_a_program_execd_on_a_socket_as_stdio_may_use_stdio);
+  tcase_add_test(tc, test_a_program_execd_from_a_vfork_child_keeps_its_socket);
   suite_add_tcase(su, tc);
   tc = tcase_create("death");
   tcase_set_timeout(tc, 120);
