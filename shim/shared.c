@@ -39,6 +39,16 @@ int shim_shared_create(uint64_t bound, struct shim_shared **out, int *memfd, cha
              strerror(errno));
     return -errno;
   }
+  /* A memfd is made 0777; the stack is its maker's alone, as a file of
+   * its would be (what a process of another user holds by inheritance it
+   * has open already). */
+  if (fchmod(fd, 0600) < 0) {
+    int e = errno;
+    snprintf(err, errlen, "cannot make the stack's shared memory private (fchmod): %s",
+             strerror(e));
+    REAL(close)(fd);
+    return -e;
+  }
   fd = shim_fd_internalize(fd);
   if (fd < 0) {
     snprintf(err, errlen, "cannot keep the stack's shared memory descriptor: %s", strerror(-fd));

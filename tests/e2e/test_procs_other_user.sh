@@ -6,7 +6,8 @@
 # its standard error has exactly one line from the library, starting with
 # "mynet[PID]:", that names the reason (the user, permission or owner) and is
 # not a failure to open the TAP (which would mean the program tried to
-# attach a stack of its own).  Root's server still serves afterwards.
+# attach a stack of its own).  Root's server still serves afterwards, and
+# the stack's shared memory (a memfd) is mode 600.
 #
 # On the kernel every user gets sockets: reference mode skips the refusal
 # checks (with a log line) and runs the rest.
@@ -93,3 +94,14 @@ fi
 
 ask_server "after"
 pass "root's server under the shim still serves after the other user's attempt"
+
+# The stack's memory is its maker's alone, as a file of its would be.
+if ! kernel_mode; then
+  mode=
+  for f in /proc/"${BG_PID[server]}"/fd/*; do
+    [[ $(readlink "$f") == /memfd:mynet-stack* ]] && mode=$(stat -L -c %a "$f")
+  done
+  [[ -n $mode ]] || fail "root's server holds no /memfd:mynet-stack descriptor"
+  [[ $mode == 600 ]] || fail "the stack's shared memory has mode $mode, expected 600"
+  pass "the stack's shared memory is mode 600"
+fi
