@@ -339,10 +339,7 @@ void shim_unlock(void)
  * for how long the driver may sleep). */
 static bool others_attached(void)
 {
-  for (int i = 0; i < SHIM_MAX_PROCS; i++)
-    if (i != rt.slot && __atomic_load_n(&rt.shared->procs[i].pid, __ATOMIC_RELAXED) > 0)
-      return true;
-  return false;
+  return __atomic_load_n(&rt.shared->nprocs, __ATOMIC_RELAXED) > 1;
 }
 
 /* Under the lock: a process that is gone (killed, or ended without

@@ -146,6 +146,7 @@ int shim_shared_take_slot(struct shim_shared *sh, pid_t pid)
     if (p->pid)
       continue;
     p->pid = (int32_t)pid;
+    sh->nprocs++;
     p->start_time = pid > 0 ? shim_proc_start_time(pid) : 0;
     p->tap_fd = -1;
     p->q_head = p->q_tail = 0;
@@ -158,6 +159,8 @@ int shim_shared_take_slot(struct shim_shared *sh, pid_t pid)
 void shim_shared_free_slot(struct shim_shared *sh, int slot)
 {
   shim_proc_fd_clear_all(sh, slot);
+  if (sh->procs[slot].pid)
+    sh->nprocs--;
   sh->procs[slot].pid = 0;
   sh->procs[slot].tap_fd = -1;
 }

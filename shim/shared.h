@@ -68,6 +68,9 @@ struct shim_shared {
   uint32_t owner_uid; /* who created the stack */
   uint64_t id;        /* random, names the stack's rendezvous points */
   mynet_stack *st;
+  /* Slots taken: what a driver reads on each wake-up to know whether it
+   * is alone, rather than every slot's pid (a page each). */
+  uint32_t nprocs;
   struct shim_proc procs[SHIM_MAX_PROCS];
 };
 

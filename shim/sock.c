@@ -120,11 +120,6 @@ static void wake_sleepers(mynet_sock *s)
     futex_wake_all(mynet_sock_wake_word(s));
 }
 
-static bool bit_test(const uint64_t *m, int i)
-{
-  return (m[i / 64] >> (i % 64)) & 1;
-}
-
 static void bit_put(uint64_t *m, int i, bool on)
 {
   if (on)
@@ -154,6 +149,26 @@ static void tell(struct shim_shared *sh, int slot, mynet_sock *s, uint64_t *ring
   bit_put(ring, slot, true);
 }
 
+/* The next slot at or after *from set in m, but me; -1 if none.  Word by
+ * word: this runs for every socket woken, and most words are empty. */
+static int next_bit(const uint64_t *m, int *from, int me)
+{
+  for (int i = *from; i < MYNET_MAX_PROCS;) {
+    uint64_t word = m[i / 64] >> (i % 64);
+    if (!word) {
+      i = (i / 64 + 1) * 64;
+      continue;
+    }
+    i += __builtin_ctzll(word);
+    *from = i + 1;
+    if (i != me)
+      return i;
+    i++;
+  }
+  *from = MYNET_MAX_PROCS;
+  return -1;
+}
+
 void shim_sock_flush(void)
 {
   mynet_stack *st = shim_stack();
@@ -169,13 +184,11 @@ void shim_sock_flush(void)
     if (ss)
       refresh(ss);
     const uint64_t *w = mynet_sock_driver(s)->watchers;
-    for (int i = 0; sh && i < MYNET_MAX_PROCS; i++)
-      if (i != me && bit_test(w, i))
-        tell(sh, i, s, ring);
+    for (int from = 0, i; sh && (i = next_bit(w, &from, me)) >= 0;)
+      tell(sh, i, s, ring);
   }
-  for (int i = 0; sh && i < MYNET_MAX_PROCS; i++)
-    if (bit_test(ring, i))
-      shim_bell_ring(sh, i);
+  for (int from = 0, i; sh && (i = next_bit(ring, &from, -1)) >= 0;)
+    shim_bell_ring(sh, i);
 }
 
 void shim_sock_bell(void)
