@@ -95,10 +95,9 @@ mynet_time mynet_stack_now(const mynet_stack *st)
 }
 
 static const mn_timer_fn timer_fns[MN_TIMER_KINDS] = {
-    [MN_TIMER_ARP_ENTRY] = mn_arp_entry_timer,
-    [MN_TIMER_TCP_REXMT] = mn_tcp_rexmt_timer,
-    [MN_TIMER_TCP_DELACK] = mn_tcp_delack_timer,
-    [MN_TIMER_TCP_KEEP] = mn_tcp_keep_timer,
+    [MN_TIMER_ARP_ENTRY] = mn_arp_entry_timer,     [MN_TIMER_TCP_REXMT] = mn_tcp_rexmt_timer,
+    [MN_TIMER_TCP_DELACK] = mn_tcp_delack_timer,   [MN_TIMER_TCP_KEEP] = mn_tcp_keep_timer,
+    [MN_TIMER_TCP_REORDER] = mn_tcp_reorder_timer,
 };
 
 /* Frames queued on the loopback go back in, as a device's would. */

@@ -39,10 +39,10 @@ struct mynet_stack {
   struct mn_tcp_table *tcp;
   struct mynet_sock *all_socks;
   struct mynet_sock *woken_head, *woken_tail; /* see mynet_stack_next_woken */
-  bool rx_batch;     /* inside mynet_stack_poll's receive loop */
-  uint64_t rx_epoch; /* counts those loops */
-  int fd_floor;      /* mynet_stack_params.fd_floor, for the ports opened */
-  uint64_t cookies;  /* SO_COOKIE values handed out */
+  bool rx_batch;                              /* inside mynet_stack_poll's receive loop */
+  uint64_t rx_epoch;                          /* counts those loops */
+  int fd_floor;     /* mynet_stack_params.fd_floor, for the ports opened */
+  uint64_t cookies; /* SO_COOKIE values handed out */
 };
 
 /* What each timer of the stack is for (core/timer.h); stack.c maps them
@@ -52,6 +52,7 @@ enum mn_timer_kind {
   MN_TIMER_TCP_REXMT,
   MN_TIMER_TCP_DELACK,
   MN_TIMER_TCP_KEEP,
+  MN_TIMER_TCP_REORDER,
   MN_TIMER_KINDS
 };
 

@@ -460,6 +460,10 @@ static void reset_connection(struct mn_tcp_sock *tp)
   tp->rexmt_count = tp->backoff = tp->dupacks = tp->keep_probes = tp->probes_out = 0;
   tp->in_recovery = tp->after_rto = tp->undo_possible = false;
   tp->tlp = tp->tlp_sent = tp->persist = false;
+  tp->loss_suspected_at = 0;
+  tp->reo_wnd_steps = 1;
+  tp->reo_wnd_persist = 0;
+  tp->reo_wnd_grown = false;
   tp->srtt = tp->rttvar = 0;
   tp->rto = MN_TCP_RTO_INIT;
   tp->rtt_timing = false;
@@ -950,6 +954,7 @@ int mn_tcp_socket(struct mynet_stack *st, struct mynet_sock **out)
   mn_seqset_clear(&tp->ofo);
   mn_seqset_clear(&tp->sacked);
   mn_seqset_clear(&tp->rexmitted);
+  tp->reo_wnd_steps = 1;
   mn_tcp_timers_init(tp);
   *out = &tp->sk;
   return 0;

@@ -27,6 +27,7 @@ void mn_tcp_flush_acks(struct mynet_stack *st);
 void mn_tcp_rexmt_timer(struct mn_timer *t, mynet_time now);
 void mn_tcp_delack_timer(struct mn_timer *t, mynet_time now);
 void mn_tcp_keep_timer(struct mn_timer *t, mynet_time now);
+void mn_tcp_reorder_timer(struct mn_timer *t, mynet_time now);
 /* Some closed connection still has data or a FIN exchange to finish. */
 bool mn_tcp_lingering(const struct mynet_stack *st);
 

@@ -39,7 +39,7 @@
 #define MN_TCP_MAX_TIME_WAIT 4096
 #define MN_TCP_CHALLENGE_ACK_PER_SEC 1000 /* RFC 5961 10 */
 #define MN_TCP_DUPTHRESH 3
-#define MN_TCP_TIMERS 3 /* t_rexmt, t_delack, t_keep */
+#define MN_TCP_TIMERS 4 /* t_rexmt, t_delack, t_keep, t_reorder */
 /* Full segments one batched ACK may cover.  Fewer ACKs cost fewer system
  * calls, but each lost ACK then leaves the sender without news of more
  * data: a small window (after losses) needs an ACK every second segment.
@@ -158,6 +158,17 @@ struct mn_tcp_sock {
   bool tlp;       /* t_rexmt is a tail loss probe timeout (RFC 8985 7) */
   bool tlp_sent;  /* a probe is out; no other until new data is acknowledged */
   uint32_t prr_delivered;
+  /* RFC 8985's reordering window, at the entry into recovery: once the
+   * path has been seen to reorder, a loss the duplicate threshold
+   * suggests is acted on only after the window has passed with the hole
+   * still open (t_reorder), so late segments are not resent.  The window
+   * is min_RTT/4 times steps, at most SRTT; a D-SACK of a retransmission
+   * adds a step, and 16 recoveries without one take the steps back to 1,
+   * as Linux's tcp_rack_update_reo_wnd(). */
+  mynet_time loss_suspected_at; /* when the threshold was first met; 0: not now */
+  uint8_t reo_wnd_steps;
+  uint8_t reo_wnd_persist; /* recoveries left before the steps go back to 1 */
+  bool reo_wnd_grown;      /* a step was added in this recovery */
 
   /* Delayed ACK (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3). */
   int unacked_segs;
@@ -177,7 +188,8 @@ struct mn_tcp_sock {
   int rexmt_count;
   int probes_out; /* zero-window probes since the peer last answered */
   struct mn_timer t_delack;
-  struct mn_timer t_keep; /* keepalive, connection establishment, FIN_WAIT_2, TIME_WAIT */
+  struct mn_timer t_keep;    /* keepalive, connection establishment, FIN_WAIT_2, TIME_WAIT */
+  struct mn_timer t_reorder; /* the reordering window before recovery (loss_suspected_at) */
   int keep_probes;
 
   /* Options (tcp_sockopt.c). */

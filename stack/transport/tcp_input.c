@@ -362,6 +362,13 @@ static void enter_recovery(struct mn_tcp_sock *tp)
 {
   struct mynet_stack *st = tp->sk.st;
   st->ctr.tcp_fast_retrans++;
+  tp->loss_suspected_at = 0;
+  mn_timer_cancel(&st->timers, &tp->t_reorder);
+  tp->reo_wnd_grown = false;
+  if (tp->reo_wnd_persist > 0)
+    tp->reo_wnd_persist--;
+  else
+    tp->reo_wnd_steps = 1;
   tp->prior_cwnd = tp->cwnd;
   tp->prior_ssthresh = tp->ssthresh;
   tp->undo_retrans = 0;
@@ -404,6 +411,54 @@ static bool loss_detected(const struct mn_tcp_sock *tp)
   uint32_t oseg = (flight + tp->mss - 1) / tp->mss;
   bool can_send_new = mn_tcp_unsent(tp) && tp->snd_wnd > flight && tp->cwnd > flight;
   return oseg < 4 && !can_send_new && tp->dupacks >= (int)(oseg > 1 ? oseg - 1 : 1);
+}
+
+/* The path has shown it reorders: a hole filled without a retransmission,
+ * or a D-SACK.  Until then a loss the duplicate threshold suggests is
+ * acted on at once, as before RACK (and as Linux with no reordering seen). */
+static bool reordering_seen(const struct mn_tcp_sock *tp)
+{
+  return tp->stats.reord_seen > 0 || tp->stats.dsack_dups > 0;
+}
+
+/* RFC 8985 6.2 step 4: the reordering window. */
+static mynet_time reorder_window(const struct mn_tcp_sock *tp)
+{
+  if (!reordering_seen(tp) || !tp->stats.min_rtt)
+    return 0;
+  mynet_time w = tp->stats.min_rtt / 4 * (tp->reo_wnd_steps ? tp->reo_wnd_steps : 1);
+  return tp->srtt && w > tp->srtt ? tp->srtt : w;
+}
+
+/* The duplicate threshold says a segment is lost: true while the
+ * reordering window since that was first seen has not yet passed (the
+ * reorder timer will look again then). */
+static bool wait_for_reordering(struct mn_tcp_sock *tp)
+{
+  struct mynet_stack *st = tp->sk.st;
+  mynet_time w = reorder_window(tp);
+  if (w == 0)
+    return false;
+  if (!tp->loss_suspected_at)
+    tp->loss_suspected_at = st->now;
+  mynet_time due = tp->loss_suspected_at + w;
+  if (st->now >= due)
+    return false;
+  if (!mn_timer_armed(&tp->t_reorder))
+    mn_timer_arm(&st->timers, &tp->t_reorder, due);
+  return true;
+}
+
+/* A D-SACK of a retransmission: the window was too small (once per
+ * recovery, as Linux grows it once per round trip). */
+static void grow_reorder_window(struct mn_tcp_sock *tp)
+{
+  if (tp->reo_wnd_grown)
+    return;
+  tp->reo_wnd_grown = true;
+  if (tp->reo_wnd_steps < 16)
+    tp->reo_wnd_steps++;
+  tp->reo_wnd_persist = 16;
 }
 
 /* RFC 6675 leaves a lost retransmission to the timeout.  Data sent after
@@ -586,6 +641,8 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
     detect_lost_retransmission(tp);
     if (is_dsack(th)) {
       tp->stats.dsack_dups += segments(tp, th->opt.sack[0].right - th->opt.sack[0].left);
+      if (mn_seqset_contains(&tp->rexmitted, th->opt.sack[0].left))
+        grow_reorder_window(tp);
       dsack_undo(tp, th);
     }
   }
@@ -629,6 +686,9 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
     mn_ring_discard(&tp->snd, data);
     mn_tcp_apply_buffer_sizes(tp);
     tp->snd_una = th->ack;
+    /* The hole the threshold pointed at is filled: a later one starts
+     * its own window. */
+    tp->loss_suspected_at = 0;
     if (SEQ_LT(tp->snd_nxt, tp->snd_una))
       tp->snd_nxt = tp->snd_una;
     if (SEQ_LT(tp->high_rxt, tp->snd_una))
@@ -708,7 +768,8 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
         /* Only for data sent after the last loss episode began (RFC 6582
          * 3.2 step 1, RFC 6675 5): duplicates of what a timeout already
          * resent are not a new loss. */
-        enter_recovery(tp);
+        if (!wait_for_reordering(tp))
+          enter_recovery(tp);
       } else if (tp->after_rto && tp->sack_ok && loss_detected(tp)) {
         /* But SACKs may still show that a segment resent after the timeout
          * was lost again: resend the holes (as Linux does in its Loss state),
@@ -981,4 +1042,20 @@ void mn_tcp_icmp_error(struct mynet_stack *st, uint32_t laddr, uint16_t lport, u
   /* A soft error, reported only if the connection later times out
    * (RFC 1122 4.2.3.9). */
   tp->soft_error = err;
+}
+
+/* The reordering window has passed since the duplicate threshold was
+ * met: if the hole is still open, it was a loss. */
+void mn_tcp_reorder_timer(struct mn_timer *t, mynet_time now)
+{
+  struct mn_tcp_sock *tp = mn_container_of(t, struct mn_tcp_sock, t_reorder);
+  if (!tp->loss_suspected_at || tp->in_recovery || tp->after_rto || tp->snd_una == tp->snd_max ||
+      SEQ_LT(tp->snd_una, tp->recover) || !loss_detected(tp))
+    return;
+  if (now < tp->loss_suspected_at + reorder_window(tp)) {
+    mn_timer_arm(&tp->sk.st->timers, &tp->t_reorder, tp->loss_suspected_at + reorder_window(tp));
+    return;
+  }
+  enter_recovery(tp);
+  mn_tcp_output(tp);
 }

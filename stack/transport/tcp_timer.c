@@ -108,6 +108,7 @@ void mn_tcp_reset_timers(struct mn_tcp_sock *tp)
   mn_timer_cancel(h, &tp->t_rexmt);
   mn_timer_cancel(h, &tp->t_delack);
   mn_timer_cancel(h, &tp->t_keep);
+  mn_timer_cancel(h, &tp->t_reorder);
   tp->persist = false;
 }
 
@@ -395,4 +396,5 @@ void mn_tcp_timers_init(struct mn_tcp_sock *tp)
   mn_timer_init(&tp->t_rexmt, MN_TIMER_TCP_REXMT);
   mn_timer_init(&tp->t_delack, MN_TIMER_TCP_DELACK);
   mn_timer_init(&tp->t_keep, MN_TIMER_TCP_KEEP);
+  mn_timer_init(&tp->t_reorder, MN_TIMER_TCP_REORDER);
 }

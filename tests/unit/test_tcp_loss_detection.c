@@ -308,6 +308,88 @@ START_TEST(test_a_recovery_whose_last_ack_is_lost_is_probed_before_the_rto)
 }
 END_TEST
 
+/* --- the reordering window (RFC 8985 6.2) -------------------------------- */
+
+/* Segment 1 overtakes segment 0, which arrives without being resent: the
+ * path reorders.  Then 2 goes missing and 3..5 arrive: three duplicates
+ * with their SACKs grown one segment each. */
+static void reorder_then_three_dupacks_for_segment_2(struct peer *p, struct mn_tcp_sock *tp)
+{
+  struct mn_tcp_sack_block b = {seg(1), seg(2)};
+  peer_sack(p, &b, 1);
+  peer_ack(p, seg(2));
+  ck_assert_uint_eq(tp->stats.reord_seen, 1);
+  b = (struct mn_tcp_sack_block){seg(3), seg(3)};
+  for (int i = 4; i <= 6; i++) {
+    b.right = seg(i);
+    peer_sack(p, &b, 1);
+  }
+}
+
+START_TEST(test_once_the_path_reorders_a_hole_is_resent_only_after_the_reordering_window)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 8);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  reorder_then_three_dupacks_for_segment_2(&p, tp);
+  /* Not yet: segment 2 may only be late. */
+  ck_assert(!tp->in_recovery);
+  ck_assert(!sent_seq(&t, seg(2)));
+  /* min_RTT/4 later the hole is still open: it was lost. */
+  mynet_time window = tp->stats.min_rtt / 4;
+  ck_assert_int_gt(window, 0);
+  tn_advance(&t, window - 1);
+  ck_assert(!sent_seq(&t, seg(2)));
+  tn_advance(&t, 1);
+  ck_assert(tp->in_recovery);
+  ck_assert(sent_seq(&t, seg(2)));
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.fast_retrans"), 1);
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.timeouts"), 0);
+  tn_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_a_segment_late_by_less_than_the_reordering_window_is_not_resent)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 8);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  uint32_t cwnd = tp->cwnd;
+  reorder_then_three_dupacks_for_segment_2(&p, tp);
+  /* Segment 2 arrives within the window: all of 0..5 acknowledged. */
+  tn_advance(&t, tp->stats.min_rtt / 8);
+  peer_ack(&p, seg(6));
+  tn_advance(&t, tp->stats.min_rtt);
+  ck_assert(!tp->in_recovery);
+  ck_assert(!sent_seq(&t, seg(2)));
+  ck_assert_uint_ge(tp->cwnd, cwnd);
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.fast_retrans"), 0);
+  ck_assert_uint_eq(tp->stats.reord_seen, 2);
+  tn_teardown(&t);
+}
+END_TEST
+
+START_TEST(test_a_dsack_of_a_retransmission_widens_the_reordering_window)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 8);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  reorder_then_three_dupacks_for_segment_2(&p, tp);
+  mynet_time window = tp->stats.min_rtt / 4;
+  tn_advance(&t, window);
+  ck_assert(sent_seq(&t, seg(2)));
+  /* Segment 2 was only later than the window: the receiver got it twice. */
+  struct mn_tcp_sack_block d = {seg(2), seg(3)};
+  peer_inject_sack(&p, p.snd_nxt, seg(8), MN_TCP_ACK, &d, 1, NULL, 0);
+  ck_assert_int_eq(tp->reo_wnd_steps, 2);
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.spurious_undos"), 1);
+  tn_teardown(&t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("tcp_loss_detection");
@@ -323,6 +405,9 @@ static Suite *suite(void)
   tcase_add_test(tc, test_a_dsack_for_every_retransmission_undoes_the_window_reduction);
   tcase_add_test(tc, test_a_dsack_for_data_never_retransmitted_undoes_nothing);
   tcase_add_test(tc, test_a_recovery_whose_last_ack_is_lost_is_probed_before_the_rto);
+  tcase_add_test(tc, test_once_the_path_reorders_a_hole_is_resent_only_after_the_reordering_window);
+  tcase_add_test(tc, test_a_segment_late_by_less_than_the_reordering_window_is_not_resent);
+  tcase_add_test(tc, test_a_dsack_of_a_retransmission_widens_the_reordering_window);
   suite_add_tcase(s, tc);
   return s;
 }
