@@ -397,7 +397,10 @@ static void enter_recovery(struct mn_tcp_sock *tp)
  * with SACK, RFC 6675's IsLost(HighACK + 1): more than two segments'
  * worth SACKed above the first hole; or, when fewer than four segments are
  * out and nothing new can be sent, one duplicate per segment beyond the
- * first (RFC 5827 early retransmit). */
+ * first (RFC 5827 early retransmit).  With SACK each segment SACKed counts
+ * as a duplicate, as Linux counts sacked_out: a receiver that ACKs every
+ * second segment reports two in one ACK, and waiting for a second
+ * duplicate that never comes costs a timeout. */
 static bool loss_detected(const struct mn_tcp_sock *tp)
 {
   if (tp->dupacks >= MN_TCP_DUPTHRESH)
@@ -410,7 +413,9 @@ static bool loss_detected(const struct mn_tcp_sock *tp)
   uint32_t flight = tp->snd_max - tp->snd_una;
   uint32_t oseg = (flight + tp->mss - 1) / tp->mss;
   bool can_send_new = mn_tcp_unsent(tp) && tp->snd_wnd > flight && tp->cwnd > flight;
-  return oseg < 4 && !can_send_new && tp->dupacks >= (int)(oseg > 1 ? oseg - 1 : 1);
+  uint32_t sacked_segs = (mn_seqset_bytes(&tp->sacked) + tp->mss - 1) / tp->mss;
+  uint32_t dups = MN_MAX((uint32_t)tp->dupacks, sacked_segs);
+  return oseg < 4 && !can_send_new && dups >= (oseg > 1 ? oseg - 1 : 1);
 }
 
 /* The path has shown it reorders: a hole filled without a retransmission,

@@ -175,6 +175,25 @@ START_TEST(test_early_retransmit_with_two_segments_out_needs_one_dupack)
 }
 END_TEST
 
+START_TEST(test_early_retransmit_counts_segments_sacked_not_acks)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 3);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  /* 0 lost; 1 and 2 arrive and the receiver, ACKing every second
+   * segment, reports both in one duplicate.  No other duplicate can come:
+   * two segments SACKed are the two duplicates RFC 5827 asks of three
+   * segments out. */
+  struct mn_tcp_sack_block b = {seg(1), seg(3)};
+  peer_sack(&p, &b, 1);
+  peer_expect(&p, MN_TCP_ACK, seg(0), p.snd_nxt, SEG);
+  ck_assert(tp->in_recovery);
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.timeouts"), 0);
+  tn_teardown(&t);
+}
+END_TEST
+
 START_TEST(test_sack_showing_three_segments_above_a_hole_starts_recovery_at_once)
 {
   struct tn t;
@@ -399,6 +418,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_probes_are_off_when_the_stack_says_so);
   tcase_add_test(tc, test_limited_transmit_sends_a_new_segment_for_each_of_the_first_two_dupacks);
   tcase_add_test(tc, test_early_retransmit_with_two_segments_out_needs_one_dupack);
+  tcase_add_test(tc, test_early_retransmit_counts_segments_sacked_not_acks);
   tcase_add_test(tc, test_sack_showing_three_segments_above_a_hole_starts_recovery_at_once);
   tcase_add_test(tc, test_a_lost_retransmission_is_sent_again_once_later_data_is_sacked);
   tcase_add_test(tc, test_after_a_timeout_data_the_receiver_sacked_is_not_sent_again);
