@@ -426,13 +426,27 @@ static bool reordering_seen(const struct mn_tcp_sock *tp)
   return tp->stats.reord_seen > 0 || tp->stats.dsack_dups > 0;
 }
 
-/* RFC 8985 6.2 step 4: the reordering window. */
-static mynet_time reorder_window(const struct mn_tcp_sock *tp)
+/* RFC 8985 6.2 step 4: the reordering window.  With the duplicate
+ * threshold met and no reordering seen, none (as Linux's
+ * tcp_rack_reo_wnd()). */
+static mynet_time reorder_window(const struct mn_tcp_sock *tp, bool threshold_met)
 {
-  if (!reordering_seen(tp) || !tp->stats.min_rtt)
+  if (threshold_met && !reordering_seen(tp))
     return 0;
-  mynet_time w = tp->stats.min_rtt / 4 * (tp->reo_wnd_steps ? tp->reo_wnd_steps : 1);
+  mynet_time base = tp->stats.min_rtt ? tp->stats.min_rtt : tp->srtt;
+  if (!base)
+    return threshold_met ? 0 : MN_TCP_RTO_MIN; /* no RTT yet: leave it to the timeout */
+  mynet_time w = base / 4 * (tp->reo_wnd_steps ? tp->reo_wnd_steps : 1);
   return tp->srtt && w > tp->srtt ? tp->srtt : w;
+}
+
+/* RACK's rule for the first hole (RFC 8985 6.2), without per-segment
+ * send times: data sent after it has been SACKed, so it is lost once the
+ * reordering window has passed since that was first seen (the hole was
+ * sent no later than that data, whose round trip has completed). */
+static bool loss_suspected(const struct mn_tcp_sock *tp)
+{
+  return loss_detected(tp) || (tp->sack_ok && tp->sacked.n > 0);
 }
 
 /* The duplicate threshold says a segment is lost: true while the
@@ -441,7 +455,7 @@ static mynet_time reorder_window(const struct mn_tcp_sock *tp)
 static bool wait_for_reordering(struct mn_tcp_sock *tp)
 {
   struct mynet_stack *st = tp->sk.st;
-  mynet_time w = reorder_window(tp);
+  mynet_time w = reorder_window(tp, loss_detected(tp));
   if (w == 0)
     return false;
   if (!tp->loss_suspected_at)
@@ -449,7 +463,9 @@ static bool wait_for_reordering(struct mn_tcp_sock *tp)
   mynet_time due = tp->loss_suspected_at + w;
   if (st->now >= due)
     return false;
-  if (!mn_timer_armed(&tp->t_reorder))
+  /* A timer left from an earlier suspicion may be later than this one
+   * (the window shrinks as the minimum RTT does). */
+  if (!mn_timer_armed(&tp->t_reorder) || tp->t_reorder.when > due)
     mn_timer_arm(&st->timers, &tp->t_reorder, due);
   return true;
 }
@@ -769,7 +785,7 @@ static bool ack_input(struct mn_tcp_sock *tp, const struct seg *sg, bool *closed
       if (tp->in_recovery) {
         if (!tp->sack_ok)
           tp->cwnd += tp->mss; /* RFC 6582 3.2 step 4: inflate */
-      } else if (loss_detected(tp) && SEQ_GEQ(th->ack, tp->recover)) {
+      } else if (loss_suspected(tp) && SEQ_GEQ(th->ack, tp->recover)) {
         /* Only for data sent after the last loss episode began (RFC 6582
          * 3.2 step 1, RFC 6675 5): duplicates of what a timeout already
          * resent are not a new loss. */
@@ -1055,10 +1071,11 @@ void mn_tcp_reorder_timer(struct mn_timer *t, mynet_time now)
 {
   struct mn_tcp_sock *tp = mn_container_of(t, struct mn_tcp_sock, t_reorder);
   if (!tp->loss_suspected_at || tp->in_recovery || tp->after_rto || tp->snd_una == tp->snd_max ||
-      SEQ_LT(tp->snd_una, tp->recover) || !loss_detected(tp))
+      SEQ_LT(tp->snd_una, tp->recover) || !loss_suspected(tp))
     return;
-  if (now < tp->loss_suspected_at + reorder_window(tp)) {
-    mn_timer_arm(&tp->sk.st->timers, &tp->t_reorder, tp->loss_suspected_at + reorder_window(tp));
+  mynet_time due = tp->loss_suspected_at + reorder_window(tp, loss_detected(tp));
+  if (now < due) {
+    mn_timer_arm(&tp->sk.st->timers, &tp->t_reorder, due);
     return;
   }
   enter_recovery(tp);

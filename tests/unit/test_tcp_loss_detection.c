@@ -390,6 +390,30 @@ START_TEST(test_a_segment_late_by_less_than_the_reordering_window_is_not_resent)
 }
 END_TEST
 
+START_TEST(test_a_hole_below_sacked_data_is_lost_after_the_window_without_a_timeout)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 4);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  /* Four out, 0 lost, only 1 arrives (2 and 3 lost as well): one SACKed
+   * segment, too few for the duplicate threshold or early retransmit.
+   * Data sent after 0 has arrived: RACK declares 0 lost a reordering
+   * window (min_RTT/4, no reordering seen) later, not a timeout later. */
+  struct mn_tcp_sack_block b = {seg(1), seg(2)};
+  peer_sack(&p, &b, 1);
+  ck_assert(!tp->in_recovery);
+  ck_assert(!sent_seq(&t, seg(0)));
+  mynet_time window = tp->stats.min_rtt / 4;
+  tn_advance(&t, window);
+  ck_assert(tp->in_recovery);
+  ck_assert(sent_seq(&t, seg(0)));
+  ck_assert_int_eq(mynet_stack_counter(t.st, "tcp.timeouts"), 0);
+  ck_assert_int_lt(window, tp->rto);
+  tn_teardown(&t);
+}
+END_TEST
+
 START_TEST(test_a_dsack_of_a_retransmission_widens_the_reordering_window)
 {
   struct tn t;
@@ -428,6 +452,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_once_the_path_reorders_a_hole_is_resent_only_after_the_reordering_window);
   tcase_add_test(tc, test_a_segment_late_by_less_than_the_reordering_window_is_not_resent);
   tcase_add_test(tc, test_a_dsack_of_a_retransmission_widens_the_reordering_window);
+  tcase_add_test(tc, test_a_hole_below_sacked_data_is_lost_after_the_window_without_a_timeout);
   suite_add_tcase(s, tc);
   return s;
 }
