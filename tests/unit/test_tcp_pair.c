@@ -72,11 +72,12 @@ static bool step(void *ctx)
   return x->eof;
 }
 
-static void transfer(uint64_t seed, size_t total, uint32_t loss, uint32_t dup, uint32_t reorder,
-                     mynet_time limit)
+static void transfer_delayed(uint64_t seed, size_t total, uint32_t loss, uint32_t dup,
+                             uint32_t reorder, mynet_time delay, mynet_time limit)
 {
   struct pair p;
   pair_setup(&p, seed);
+  p.delay = delay;
   p.loss_ppm = loss;
   p.dup_ppm = dup;
   p.reorder_ppm = reorder;
@@ -113,6 +114,12 @@ static void transfer(uint64_t seed, size_t total, uint32_t loss, uint32_t dup, u
   pair_teardown(&p);
 }
 
+static void transfer(uint64_t seed, size_t total, uint32_t loss, uint32_t dup, uint32_t reorder,
+                     mynet_time limit)
+{
+  transfer_delayed(seed, total, loss, dup, reorder, 0, limit);
+}
+
 START_TEST(test_tcp_transfers_a_megabyte_over_a_clean_link)
 {
   transfer(1, 1 << 20, 0, 0, 0, MYNET_SEC(30));
@@ -133,6 +140,17 @@ START_TEST(test_tcp_transfers_intact_under_loss_duplication_and_reordering)
 }
 END_TEST
 
+/* A path with a round trip of its own, so that the reordering window
+ * (min_RTT/4) and its timer decide what is resent: reordering alone, then
+ * with loss and duplication. */
+START_TEST(test_tcp_transfers_intact_over_a_reordering_path_with_delay)
+{
+  for (uint64_t seed = 300; seed <= 315; seed++)
+    transfer_delayed(seed, 256 * 1024, seed % 2 ? 20000 : 0, seed % 2 ? 10000 : 0, 50000,
+                     MYNET_MS(5), MYNET_SEC(600));
+}
+END_TEST
+
 START_TEST(test_tcp_transfers_intact_under_heavy_loss)
 {
   for (uint64_t seed = 200; seed <= 203; seed++)
@@ -149,6 +167,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_tcp_transfers_intact_under_loss_for_many_seeds);
   tcase_add_test(tc, test_tcp_transfers_intact_under_loss_duplication_and_reordering);
   tcase_add_test(tc, test_tcp_transfers_intact_under_heavy_loss);
+  tcase_add_test(tc, test_tcp_transfers_intact_over_a_reordering_path_with_delay);
   suite_add_tcase(s, tc);
   return s;
 }
