@@ -462,6 +462,7 @@ static void reset_connection(struct mn_tcp_sock *tp)
   tp->tlp = tp->tlp_sent = tp->persist = false;
   tp->loss_suspected_at = 0;
   tp->reo_wnd_steps = 1;
+  tp->reordering = MN_TCP_DUPTHRESH;
   tp->reo_wnd_persist = 0;
   tp->reo_wnd_grown = false;
   tp->srtt = tp->rttvar = 0;
@@ -955,6 +956,7 @@ int mn_tcp_socket(struct mynet_stack *st, struct mynet_sock **out)
   mn_seqset_clear(&tp->sacked);
   mn_seqset_clear(&tp->rexmitted);
   tp->reo_wnd_steps = 1;
+  tp->reordering = MN_TCP_DUPTHRESH;
   mn_tcp_timers_init(tp);
   *out = &tp->sk;
   return 0;

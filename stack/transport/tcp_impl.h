@@ -167,6 +167,10 @@ struct mn_tcp_sock {
    * as Linux's tcp_rack_update_reo_wnd(). */
   mynet_time loss_suspected_at; /* when the threshold was first met; 0: not now */
   uint8_t reo_wnd_steps;
+  /* How far the path has reordered, in segments (Linux's tp->reordering:
+   * 3 to start, raised to the distance of a reordering seen, at most
+   * 300); reported in TCP_INFO only, the duplicate threshold stays 3. */
+  uint16_t reordering;
   uint8_t reo_wnd_persist; /* recoveries left before the steps go back to 1 */
   bool reo_wnd_grown;      /* a step was added in this recovery */
 

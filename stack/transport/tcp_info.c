@@ -215,7 +215,7 @@ int mn_tcp_get_info(const struct mn_tcp_sock *tp, void *val, socklen_t *len)
    * unset pacing rate. */
   i->tcpi_pacing_rate = UINT64_MAX;
   i->tcpi_max_pacing_rate = UINT64_MAX;
-  i->tcpi_reordering = MN_TCP_DUPTHRESH;
+  i->tcpi_reordering = tp->reordering ? tp->reordering : MN_TCP_DUPTHRESH;
   i->tcpi_snd_cwnd = MN_TCP_INIT_CWND_SEGS;
   if (tp->state == MN_TCPS_LISTEN)
     fill_listener(tp, i);

@@ -572,9 +572,15 @@ static void record_delivery(struct mn_tcp_sock *tp, uint32_t bytes, bool fin)
  * data, and that hole was never retransmitted: its data was only late. */
 static void count_reordering(struct mn_tcp_sock *tp, uint32_t ack)
 {
-  if (tp->sacked.n && SEQ_GEQ(ack, tp->sacked.r[0].start) && !tp->after_rto &&
-      !mn_seqset_contains(&tp->rexmitted, tp->snd_una))
-    tp->stats.reord_seen++;
+  if (!tp->sacked.n || SEQ_LT(ack, tp->sacked.r[0].start) || tp->after_rto ||
+      mn_seqset_contains(&tp->rexmitted, tp->snd_una))
+    return;
+  tp->stats.reord_seen++;
+  /* The distance: from the late data to the highest SACKed, as Linux's
+   * tcp_check_sack_reordering(). */
+  uint32_t distance = tp->sacked.r[tp->sacked.n - 1].end - tp->snd_una;
+  if (distance > (uint32_t)tp->reordering * tp->mss)
+    tp->reordering = (uint16_t)MN_MIN((distance + tp->mss - 1) / tp->mss, 300u);
 }
 
 /* TCP_DEFER_ACCEPT on the listener: the ACK that completes a handshake

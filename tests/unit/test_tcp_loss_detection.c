@@ -414,6 +414,31 @@ START_TEST(test_a_hole_below_sacked_data_is_lost_after_the_window_without_a_time
 }
 END_TEST
 
+START_TEST(test_tcp_info_reports_how_far_the_path_reordered)
+{
+  struct tn t;
+  struct peer p;
+  mynet_sock *s = setup(&t, &p, 8);
+  struct mn_tcp_sock *tp = tcp_of(s);
+  struct tcp_info info;
+  socklen_t len = sizeof(info);
+  ck_assert_int_eq(mynet_getsockopt(s, IPPROTO_TCP, TCP_INFO, &info, &len), 0);
+  ck_assert_uint_eq(info.tcpi_reordering, 3);
+  /* Segment 3 arrives before 0, 1 and 2, which then arrive unresent
+   * within the window: reordered by four segments. */
+  struct mn_tcp_sack_block b = {seg(3), seg(4)};
+  peer_sack(&p, &b, 1);
+  peer_ack(&p, seg(4));
+  ck_assert(!tp->in_recovery);
+  len = sizeof(info);
+  ck_assert_int_eq(mynet_getsockopt(s, IPPROTO_TCP, TCP_INFO, &info, &len), 0);
+  ck_assert_uint_eq(info.tcpi_reordering, 4);
+  ck_assert_uint_eq(tp->stats.reord_seen, 1);
+  ck_assert_uint_eq(info.tcpi_total_retrans, 0);
+  tn_teardown(&t);
+}
+END_TEST
+
 START_TEST(test_a_dsack_of_a_retransmission_widens_the_reordering_window)
 {
   struct tn t;
@@ -452,6 +477,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_once_the_path_reorders_a_hole_is_resent_only_after_the_reordering_window);
   tcase_add_test(tc, test_a_segment_late_by_less_than_the_reordering_window_is_not_resent);
   tcase_add_test(tc, test_a_dsack_of_a_retransmission_widens_the_reordering_window);
+  tcase_add_test(tc, test_tcp_info_reports_how_far_the_path_reordered);
   tcase_add_test(tc, test_a_hole_below_sacked_data_is_lost_after_the_window_without_a_timeout);
   suite_add_tcase(s, tc);
   return s;
