@@ -2,11 +2,10 @@
 #include "shim.h"
 
 #include "bell.h"
+#include "runtime.h"
 
 #include <limits.h>
 #include <linux/futex.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -49,27 +48,8 @@ int shim_bell_start(struct shim_shared *sh, int slot, int wakefd)
     return -ENOMEM;
   b->word = &sh->procs[slot].bell;
   b->wakefd = wakefd;
-  /* Like the driver, it takes none of the program's signals. */
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  pthread_t t;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attr, 64 * 1024);
-  int r = pthread_create(&t, &attr, bell_main, b);
-  if (r == EINVAL) { /* large static TLS: see start_driver */
-    pthread_attr_destroy(&attr);
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    r = pthread_create(&t, &attr, bell_main, b);
-  }
-  pthread_attr_destroy(&attr);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (r) {
+  int r = shim_start_thread(bell_main, b, 64 * 1024);
+  if (r < 0)
     free(b);
-    return -r;
-  }
-  return 0;
+  return r;
 }

@@ -431,10 +431,10 @@ static void *driver_main(void *arg)
   return NULL;
 }
 
-/* The driver must not take the program's signals: a process-directed
- * signal has to interrupt the program's own blocking calls, so it is
- * started with every signal blocked. */
-static int start_driver(void)
+/* The library's threads must not take the program's signals: a
+ * process-directed signal has to interrupt the program's own blocking
+ * calls, so they start with every signal blocked. */
+int shim_start_thread(void *(*fn)(void *), void *arg, size_t stack)
 {
   sigset_t all, old;
   sigfillset(&all);
@@ -443,8 +443,8 @@ static int start_driver(void)
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attr, 256 * 1024);
-  int r = pthread_create(&thread, &attr, driver_main, NULL);
+  pthread_attr_setstacksize(&attr, stack);
+  int r = pthread_create(&thread, &attr, fn, arg);
   /* glibc carves the program's static thread-local storage out of the
    * stack asked for; a program with more than that gets EINVAL.  The
    * default size is what its own threads get, so it fits. */
@@ -452,11 +452,16 @@ static int start_driver(void)
     pthread_attr_destroy(&attr);
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    r = pthread_create(&thread, &attr, driver_main, NULL);
+    r = pthread_create(&thread, &attr, fn, arg);
   }
   pthread_attr_destroy(&attr);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   return -r;
+}
+
+static int start_driver(void)
+{
+  return shim_start_thread(driver_main, NULL, 256 * 1024);
 }
 
 /* --- start ------------------------------------------------------------- */

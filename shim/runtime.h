@@ -33,6 +33,11 @@ bool shim_inside(void);
  * change any of the shim's state.  Costs a getpid() system call. */
 bool shim_in_vfork_child(void);
 
+/* Starts a detached thread of the library with every signal blocked and
+ * `stack` bytes of stack (or the default, if the program's static TLS does
+ * not fit in that); 0 or -errno. */
+int shim_start_thread(void *(*fn)(void *), void *arg, size_t stack);
+
 /* Called by the exec family around the real exec (see runtime.c): a
  * vfork() child makes itself a holder of its parent's sockets; any other
  * process keeps its other threads out of the stack until the exec is
