@@ -1077,13 +1077,8 @@ void mn_tcp_reorder_timer(struct mn_timer *t, mynet_time now)
 {
   struct mn_tcp_sock *tp = mn_container_of(t, struct mn_tcp_sock, t_reorder);
   if (!tp->loss_suspected_at || tp->in_recovery || tp->after_rto || tp->snd_una == tp->snd_max ||
-      SEQ_LT(tp->snd_una, tp->recover) || !loss_suspected(tp))
+      SEQ_LT(tp->snd_una, tp->recover) || !loss_suspected(tp) || wait_for_reordering(tp))
     return;
-  mynet_time due = tp->loss_suspected_at + reorder_window(tp, loss_detected(tp));
-  if (now < due) {
-    mn_timer_arm(&tp->sk.st->timers, &tp->t_reorder, due);
-    return;
-  }
   enter_recovery(tp);
   mn_tcp_output(tp);
 }
